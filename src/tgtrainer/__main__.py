@@ -1,0 +1,3 @@
+from tgtrainer.cli import main
+
+main()

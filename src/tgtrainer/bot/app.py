@@ -1,0 +1,75 @@
+"""Assembling the Telegram application: settings + assistant -> a python-telegram-bot Application."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from tgtrainer.bot.commands import COMMANDS
+from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.updates import PerChatUpdateProcessor
+from tgtrainer.config import Settings
+from tgtrainer.core import Assistant
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, assistant: Assistant) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
+    limits = settings.telegram_rate_limit
+    rate_limiter = AIORateLimiter(
+        overall_max_rate=30 if limits else 0,
+        group_max_rate=20 if limits else 0,
+        max_retries=3,  # a 429 is waited out (retry_after) this many times
+    )
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .rate_limiter(rate_limiter)
+        .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
+        .post_init(_register_commands)
+        .build()
+    )
+    handlers = Handlers(settings, assistant)
+    application.add_handlers(
+        [
+            CommandHandler("start", handlers.start),
+            CommandHandler("help", handlers.help),
+            CommandHandler("reset", handlers.reset),
+            CommandHandler("model", handlers.model),
+            CommandHandler("system", handlers.system),
+            CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
+            MessageHandler(filters.COMMAND, handlers.unknown_command),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),
+            MessageHandler(
+                ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE,
+                handlers.not_text,
+            ),
+        ]
+    )
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(
+        [BotCommand(command.name, command.menu) for command in COMMANDS]
+    )
+    log.info("bot @%s is up", application.bot.username)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,41 @@
+"""The bot's commands: one list feeds /help and the menu registered with setMyCommands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class BotCommandInfo:
+    name: str
+    menu: str  # the short line Telegram shows in the / menu
+    help: str  # the line /help shows
+
+
+COMMANDS: tuple[BotCommandInfo, ...] = (
+    BotCommandInfo("start", "What this bot can do", "/start: what this bot can do"),
+    BotCommandInfo("help", "Every command", "/help: this list"),
+    BotCommandInfo(
+        "reset", "Start a new conversation", "/reset: forget this conversation and start afresh"
+    ),
+    BotCommandInfo(
+        "model", "Choose the chat model", "/model: list the models and pick one for this chat"
+    ),
+    BotCommandInfo(
+        "system",
+        "Show or set the system prompt",
+        "/system <text>: give this chat its own instructions; /system alone shows them; "
+        "/system reset restores the default",
+    ),
+)
+
+GREETING = (
+    "Hi{name}! I am your own assistant, running on your server.\n\n"
+    "Write to me and I answer with the conversation so far in mind; I remember it across "
+    "restarts. /reset starts a new conversation, /model picks the model, /system sets my "
+    "instructions for this chat. /help lists every command."
+)
+
+
+def help_text() -> str:
+    return "Commands:\n" + "\n".join(command.help for command in COMMANDS)

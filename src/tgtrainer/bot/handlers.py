@@ -1,0 +1,206 @@
+"""Telegram update handlers: each turns an Update into a core call and renders the answer."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import ContextTypes
+
+from tgtrainer.bot.commands import GREETING, help_text
+from tgtrainer.bot.reply import ReplyWriter
+from tgtrainer.bot.typing_indicator import chat_action
+from tgtrainer.config import Settings
+from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.llm import ModelError
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+MODEL_CALLBACK = "model:"
+EMPTY_ANSWER = "The model gave an empty answer. Try rephrasing your message."
+INTERNAL_ERROR = "Something went wrong on my side. Please try again."
+NOT_TEXT = "I can read text messages. Send me your question as text."
+
+
+def chat_ref(update: Update) -> ChatRef:
+    chat = update.effective_chat
+    assert chat is not None
+    return ChatRef(chat.id, chat.type, chat.title)
+
+
+def user_ref(update: Update) -> UserRef:
+    user = update.effective_user
+    assert user is not None
+    return UserRef(user.id, user.first_name, user.username, user.language_code)
+
+
+def command_argument(message: Message) -> str:
+    """The text after `/command` (and `@botname`), with its own line breaks kept."""
+    text = message.text or ""
+    return re.sub(r"^/\S+\s?", "", text, count=1).strip()
+
+
+class Handlers:
+    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+        self._settings = settings
+        self._assistant = assistant
+
+    async def start(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        user = update.effective_user
+        name = f", {user.first_name}" if user is not None and user.first_name else ""
+        self._assistant.remember(chat_ref(update), user_ref(update) if user else None)
+        await message.reply_text(GREETING.format(name=name))
+
+    async def help(self, update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(help_text())
+
+    async def reset(self, update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        self._assistant.reset(chat_ref(update))
+        await update.effective_message.reply_text("Done: a new conversation starts now.")
+
+    async def model(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        chat = chat_ref(update)
+        try:
+            names = await self._assistant.available_models()
+            current = await self._assistant.current_model(chat)
+        except ModelError as error:
+            await message.reply_text(str(error))
+            return
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    ("✓ " if name == current else "") + name,
+                    callback_data=_model_callback_data(name, index),
+                )
+            ]
+            for index, name in enumerate(names)
+        ]
+        await message.reply_text(
+            f"This chat uses {current}. Pick a model:", reply_markup=InlineKeyboardMarkup(buttons)
+        )
+
+    async def model_chosen(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        chat = chat_ref(update)
+        choice = query.data.removeprefix(MODEL_CALLBACK)
+        try:
+            names = await self._assistant.available_models()
+        except ModelError as error:
+            await query.answer(str(error), show_alert=True)
+            return
+        name = names[int(choice[1:])] if choice.startswith("#") and choice[1:].isdigit() and int(
+            choice[1:]
+        ) < len(names) else choice
+        if not await self._assistant.choose_model(chat, name):
+            await query.answer("That model is no longer offered; send /model again.")
+            return
+        await query.answer(f"Model: {name}")
+        await query.edit_message_text(f"This chat now uses {name}.")
+
+    async def system(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        chat = chat_ref(update)
+        argument = command_argument(message)
+        if not argument:
+            own = self._assistant.has_own_system_prompt(chat)
+            label = "This chat's own system prompt" if own else "The default system prompt"
+            await message.reply_text(
+                f"<b>{label}:</b>\n<blockquote>{html.escape(self._assistant.system_prompt(chat))}"
+                "</blockquote>\nChange it with /system &lt;text&gt;; /system reset restores the "
+                "default.",
+                parse_mode=ParseMode.HTML,
+            )
+        elif argument.lower() == "reset":
+            self._assistant.set_system_prompt(chat, None)
+            await message.reply_text("The default system prompt is back.")
+        else:
+            self._assistant.set_system_prompt(chat, argument)
+            await message.reply_text("Saved: this chat has its own system prompt now.")
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        command = message.text.split()[0].split("@")[0]
+        if not self._addressed_to_me(message, context.bot.username):
+            return
+        await message.reply_text(f"I don't know {command}. /help lists what I can do.")
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if message.chat.type == ChatType.PRIVATE:
+            await message.reply_text(NOT_TEXT)
+
+    async def text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        username = context.bot.username
+        if not self._addressed_to_me(message, username):
+            return
+        question = message.text.replace(f"@{username}", "").strip() or message.text
+        chat = chat_ref(update)
+        turn = self._assistant.begin_turn(chat, user_ref(update), question, message.message_id)
+        if turn is None:
+            log.info("update %s: already answered, skipped", update.update_id)
+            return
+        writer = ReplyWriter(
+            context.bot,
+            chat.id,
+            private=chat.is_private,
+            interval=(
+                self._settings.stream_interval_private
+                if chat.is_private
+                else self._settings.stream_interval_group
+            ),
+            reply_to=message.message_id,
+        )
+        async with chat_action(context.bot, chat.id):
+            try:
+                async for _ in turn.stream():
+                    await writer.preview(turn.text)
+            except ModelError as error:
+                log.warning("update %s: model error: %r", update.update_id, error.__cause__ or error)
+                await writer.fail(str(error))
+                return
+        if not turn.text.strip():
+            await writer.fail(EMPTY_ANSWER)
+            return
+        turn.finish(await writer.finish(turn.text))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Last resort: log with the update id and tell the user in one sentence."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update %s failed", update_id, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, INTERNAL_ERROR)
+            except Exception:
+                log.exception("update %s: could not tell the user about the failure", update_id)
+
+    @staticmethod
+    def _addressed_to_me(message: Message, username: str) -> bool:
+        """In groups the bot answers only when mentioned or replied to; in private, always."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        text = message.text or ""
+        if f"@{username}".lower() in text.lower():
+            return True
+        replied = message.reply_to_message
+        return bool(replied and replied.from_user and replied.from_user.username == username)
+
+
+def _model_callback_data(name: str, index: int) -> str:
+    data = MODEL_CALLBACK + name
+    # Telegram allows 64 bytes of callback data; long names travel as their index.
+    return data if len(data.encode()) <= 64 and not name.startswith("#") else f"{MODEL_CALLBACK}#{index}"

@@ -1,0 +1,65 @@
+"""`tgtrainer run`: everything assembled from `Settings`, then long polling until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from telegram.error import InvalidToken, NetworkError
+
+from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
+from tgtrainer.config import Settings
+from tgtrainer.core import Assistant
+from tgtrainer.llm.factory import build_chat_model
+from tgtrainer.storage import ConversationStore, Database
+
+log = logging.getLogger(__name__)
+
+
+class BotStartError(Exception):
+    """The bot could not start for a reason the user can fix; the message says which."""
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies finish before exit."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    database = Database(settings.database_path)
+    model = build_chat_model(settings)
+    application = build_application(
+        settings, Assistant(settings, ConversationStore(database), model)
+    )
+    try:
+        try:
+            await application.initialize()
+        except InvalidToken as error:
+            raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
+        except NetworkError as error:
+            raise BotStartError(
+                f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
+            ) from error
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
+        )
+        await application.start()
+        log.info("polling %s for updates", settings.telegram_api_url)
+        await stop.wait()
+        log.info("stopping: finishing replies in flight")
+        await application.updater.stop()
+        await application.stop()
+    finally:
+        if application.running:
+            await application.stop()
+        with contextlib.suppress(Exception):
+            await application.shutdown()
+        await model.aclose()
+        database.close()
+        log.info("stopped")

@@ -1,0 +1,36 @@
+"""'typing...' in the chat for as long as some work runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from telegram import Bot
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from tgtrainer.bot.reply import NO_RETRY
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 4.5  # Telegram shows an action for 5 seconds
+
+
+@contextlib.asynccontextmanager
+async def chat_action(bot: Bot, chat_id: int, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
+    async def keep_showing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, action, **NO_RETRY)
+            except TelegramError as error:  # cosmetic: never let it fail the reply
+                log.debug("chat action refused in chat %s: %s", chat_id, error)
+            await asyncio.sleep(REFRESH_SECONDS)
+
+    task = asyncio.create_task(keep_showing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,111 @@
+"""The one `Settings` object: built once from the environment (and `.env`), passed down."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are tgtrainer, a helpful assistant in a Telegram chat. "
+    "Answer clearly and concisely. Use Markdown for code and lists when it helps."
+)
+_TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
+
+
+class Settings(BaseSettings):
+    """Every setting of the product; each field is read from the environment variable of its name."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_rate_limit: bool = Field(
+        default=True, description="Throttle to Telegram's published limits (off for local servers)."
+    )
+
+    llm_backend: Literal["local", "openai"] = "local"
+    llm_model: str = Field(default="", description="Model name; empty means the backend's default.")
+    llm_model_path: Path | None = None
+    llm_context_tokens: int = Field(default=4096, ge=256)
+    llm_max_tokens: int = Field(default=512, ge=16)
+    llm_timeout: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    llm_threads: int = Field(default=0, ge=0, description="llama.cpp threads; 0 = all cores.")
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    data_dir: Path = Field(
+        default=Path("./data"), validation_alias=AliasChoices("TGTRAINER_DATA_DIR", "data_dir")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    stream_interval_private: float = Field(default=0.4, gt=0)
+    stream_interval_group: float = Field(default=1.0, gt=0)
+    max_concurrent_updates: int = Field(default=256, ge=1)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("must look like 123456:ABC-DEF... (the token @BotFather gives)")
+        return value
+
+    @field_validator("telegram_api_url", "openai_base_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tgtrainer.sqlite3"
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration as environment names and printable values, secrets masked."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            env_name = "TGTRAINER_DATA_DIR" if name == "data_dir" else name.upper()
+            if isinstance(value, SecretStr):
+                shown[env_name] = _mask(value.get_secret_value())
+            elif value is None:
+                shown[env_name] = ""
+            else:
+                shown[env_name] = str(value)
+        return shown
+
+
+def _mask(secret: str) -> str:
+    if len(secret) <= 8:
+        return "****"
+    return f"{secret[:3]}...{secret[-2:]}"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or invalid; the message names the variable and is shown as is."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings`, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        env_name = "TGTRAINER_DATA_DIR" if field in ("data_dir", "TGTRAINER_DATA_DIR") else field
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"{env_name.upper()}: {message}") from None

@@ -1,0 +1,6 @@
+"""The assistant itself: a turn = (chat, user input) -> memory + model -> reply. No Telegram here."""
+
+from tgtrainer.core.assistant import Assistant, Turn
+from tgtrainer.core.types import ChatRef, UserRef
+
+__all__ = ["Assistant", "ChatRef", "Turn", "UserRef"]

@@ -1,0 +1,110 @@
+"""The assistant: conversation memory + chat model, per chat, with no Telegram in sight."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from tgtrainer.config import Settings
+from tgtrainer.core.context import fit_to_context
+from tgtrainer.core.types import ChatRef, UserRef
+from tgtrainer.llm import ChatMessage, ChatModel
+from tgtrainer.storage import ConversationStore
+
+HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by tokens
+
+
+class Turn:
+    """One answer in the making: the prompt is fixed when the turn begins.
+
+    Iterate `stream()` for the reply's pieces, then call `finish()` with the ids of the messages
+    that show it, which stores the reply in the conversation.
+    """
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        model: ChatModel,
+        chat: ChatRef,
+        user_message_id: int,
+        prompt: list[ChatMessage],
+        model_name: str | None,
+    ) -> None:
+        self._store = store
+        self._model = model
+        self._chat = chat
+        self._user_message_id = user_message_id
+        self.prompt = prompt
+        self.model_name = model_name
+        self.text = ""
+
+    async def stream(self) -> AsyncIterator[str]:
+        """The reply's pieces as the model writes them; raises `llm.ModelError` subclasses."""
+        async for piece in self._model.stream(self.prompt, model=self.model_name):
+            self.text += piece
+            yield piece
+
+    def finish(self, telegram_message_ids: list[int]) -> None:
+        self._store.record_reply(self._chat.id, self._user_message_id, self.text, telegram_message_ids)
+
+
+class Assistant:
+    def __init__(self, settings: Settings, store: ConversationStore, model: ChatModel) -> None:
+        self._settings = settings
+        self._store = store
+        self._model = model
+
+    def remember(self, chat: ChatRef, user: UserRef | None) -> None:
+        """Keep the chat's and the user's current names."""
+        self._store.upsert_chat(chat.id, chat.type, chat.title)
+        if user is not None:
+            self._store.upsert_user(user.id, user.first_name, user.username, user.language_code)
+
+    def begin_turn(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> Turn | None:
+        """Store the user's message and prepare the answer; None if it was answered already."""
+        self.remember(chat, user)
+        incoming = self._store.record_user_message(chat.id, user.id, text, message_id)
+        if incoming.answered:
+            return None
+        history = [
+            ChatMessage(stored.role, stored.text)
+            for stored in self._store.history(chat.id, HISTORY_ROWS)
+            if stored.id <= incoming.id
+        ]
+        budget = self._model.context_tokens - self._model.max_reply_tokens
+        prompt = fit_to_context(
+            self.system_prompt(chat), history, self._model.count_tokens, budget
+        )
+        return Turn(
+            self._store, self._model, chat, incoming.id, prompt, self._store.settings(chat.id).model
+        )
+
+    def reset(self, chat: ChatRef) -> None:
+        self.remember(chat, None)
+        self._store.start_new_conversation(chat.id)
+
+    async def available_models(self) -> list[str]:
+        return await self._model.list_models()
+
+    async def current_model(self, chat: ChatRef) -> str:
+        chosen = self._store.settings(chat.id).model
+        return chosen if chosen is not None else (await self.available_models())[0]
+
+    async def choose_model(self, chat: ChatRef, name: str) -> bool:
+        """Use model `name` in this chat from now on; False if the backend does not offer it."""
+        if name not in await self.available_models():
+            return False
+        self.remember(chat, None)
+        self._store.set_model(chat.id, name)
+        return True
+
+    def system_prompt(self, chat: ChatRef) -> str:
+        own = self._store.settings(chat.id).system_prompt
+        return own if own is not None else self._settings.system_prompt
+
+    def has_own_system_prompt(self, chat: ChatRef) -> bool:
+        return self._store.settings(chat.id).system_prompt is not None
+
+    def set_system_prompt(self, chat: ChatRef, text: str | None) -> None:
+        """Give the chat its own system prompt; None restores the default."""
+        self.remember(chat, None)
+        self._store.set_system_prompt(chat.id, text)

@@ -1,0 +1,6 @@
+"""The database: one SQLite file, schema migrations, and the repositories. Nothing above writes SQL."""
+
+from tgtrainer.storage.conversations import ChatSettings, ConversationStore, StoredMessage
+from tgtrainer.storage.database import Database
+
+__all__ = ["ChatSettings", "ConversationStore", "Database", "StoredMessage"]

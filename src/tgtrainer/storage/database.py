@@ -1,0 +1,47 @@
+"""Opening the SQLite database: WAL mode, foreign keys, migrations applied on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+
+from tgtrainer.storage.migrations import migrate
+
+
+class Database:
+    """One connection to the product's SQLite file, migrated on open.
+
+    Queries are short (indexed, one chat at a time) so they run on the event loop's thread; in WAL
+    mode with synchronous=NORMAL a commit does not wait for the disk, and a crash loses at most the
+    last transactions, never the file's consistency.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=30
+        )
+        self.connection.row_factory = sqlite3.Row
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        # isolation_level=None is autocommit; `with connection:` still needs explicit BEGIN.
+        self.connection.isolation_level = "DEFERRED"
+        self.applied_migrations = migrate(self.connection)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

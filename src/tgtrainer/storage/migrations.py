@@ -1,0 +1,83 @@
+"""Schema migrations: an ordered list of named functions, each applied once and recorded.
+
+Add a migration by appending a function decorated with `@migration`; never edit one that has
+shipped. `migrate()` runs the missing ones in order, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(function: Migration) -> Migration:
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_conversations(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,            -- Telegram chat id
+            type TEXT NOT NULL,                -- private, group, supergroup, channel
+            title TEXT,
+            conversation INTEGER NOT NULL DEFAULT 1,  -- /reset starts the next one
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,            -- Telegram user id
+            username TEXT,
+            first_name TEXT NOT NULL DEFAULT '',
+            language_code TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL REFERENCES chats(id),
+            conversation INTEGER NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+            text TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            telegram_message_id INTEGER,       -- the user's message, or the first part of a reply
+            telegram_message_ids TEXT,         -- JSON list: every part of a reply
+            reply_to INTEGER REFERENCES messages(id),
+            created_at REAL NOT NULL
+        );
+        CREATE UNIQUE INDEX messages_user_message
+            ON messages(chat_id, telegram_message_id) WHERE role = 'user';
+        CREATE INDEX messages_history ON messages(chat_id, conversation, id);
+        CREATE UNIQUE INDEX messages_one_reply ON messages(reply_to) WHERE reply_to IS NOT NULL;
+        CREATE TABLE chat_settings (
+            chat_id INTEGER PRIMARY KEY REFERENCES chats(id),
+            system_prompt TEXT,
+            model TEXT,
+            updated_at REAL NOT NULL
+        );
+        """
+    )
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations this database lacks; returns the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with db:
+            function(db)
+            db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
+            )
+        applied.append(name)
+    return applied
