@@ -17,7 +17,7 @@ _TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
 
 
 class Settings(BaseSettings):
-    """Every setting of the product; each field is read from the environment variable of its name."""
+    """Every setting of the product, each read from the environment variable of its name."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

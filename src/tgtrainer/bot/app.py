@@ -1,4 +1,4 @@
-"""Assembling the Telegram application: settings + assistant -> a python-telegram-bot Application."""
+"""Assembling the Telegram application from settings and the assistant."""
 
 from __future__ import annotations
 

@@ -98,9 +98,11 @@ class Handlers:
         except ModelError as error:
             await query.answer(str(error), show_alert=True)
             return
-        name = names[int(choice[1:])] if choice.startswith("#") and choice[1:].isdigit() and int(
-            choice[1:]
-        ) < len(names) else choice
+        name = (
+            names[int(choice[1:])]
+            if choice.startswith("#") and choice[1:].isdigit() and int(choice[1:]) < len(names)
+            else choice
+        )
         if not await self._assistant.choose_model(chat, name):
             await query.answer("That model is no longer offered; send /model again.")
             return
@@ -170,7 +172,9 @@ class Handlers:
                 async for _ in turn.stream():
                     await writer.preview(turn.text)
             except ModelError as error:
-                log.warning("update %s: model error: %r", update.update_id, error.__cause__ or error)
+                log.warning(
+                    "update %s: model error: %r", update.update_id, error.__cause__ or error
+                )
                 await writer.fail(str(error))
                 return
         if not turn.text.strip():
@@ -203,4 +207,8 @@ class Handlers:
 def _model_callback_data(name: str, index: int) -> str:
     data = MODEL_CALLBACK + name
     # Telegram allows 64 bytes of callback data; long names travel as their index.
-    return data if len(data.encode()) <= 64 and not name.startswith("#") else f"{MODEL_CALLBACK}#{index}"
+    return (
+        data
+        if len(data.encode()) <= 64 and not name.startswith("#")
+        else f"{MODEL_CALLBACK}#{index}"
+    )

@@ -161,4 +161,6 @@ class ReplyWriter:
 
 
 def _seconds(retry_after: float | Any) -> float:
-    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+    return (
+        retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+    )

@@ -10,8 +10,9 @@ import signal
 from telegram.error import InvalidToken, NetworkError
 
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
-from tgtrainer.config import Settings
+from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
+from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.storage import ConversationStore, Database
 
@@ -29,8 +30,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    try:
+        model = build_chat_model(settings)
+    except ConfigurationError as error:
+        raise BotStartError(str(error)) from None
     database = Database(settings.database_path)
-    model = build_chat_model(settings)
     application = build_application(
         settings, Assistant(settings, ConversationStore(database), model)
     )
@@ -38,7 +42,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         try:
             await application.initialize()
         except InvalidToken as error:
-            raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
+            raise BotStartError(
+                "TELEGRAM_BOT_TOKEN: Telegram does not accept this token"
+            ) from error
         except NetworkError as error:
             raise BotStartError(
                 f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
@@ -50,11 +56,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
         )
         await application.start()
+        warm_up = asyncio.create_task(_warm_up(model))
         log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
         await application.updater.stop()
         await application.stop()
+        await warm_up
     finally:
         if application.running:
             await application.stop()
@@ -63,3 +71,10 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await model.aclose()
         database.close()
         log.info("stopped")
+
+
+async def _warm_up(model: ChatModel) -> None:
+    try:
+        await model.warm_up()
+    except Exception:  # the first message will meet the same error and explain it to the user
+        log.exception("the chat model could not be loaded ahead of time")

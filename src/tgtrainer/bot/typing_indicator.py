@@ -18,7 +18,9 @@ REFRESH_SECONDS = 4.5  # Telegram shows an action for 5 seconds
 
 
 @contextlib.asynccontextmanager
-async def chat_action(bot: Bot, chat_id: int, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
+async def chat_action(
+    bot: Bot, chat_id: int, action: str = ChatAction.TYPING
+) -> AsyncIterator[None]:
     async def keep_showing() -> None:
         while True:
             try:

@@ -1,4 +1,4 @@
-"""The assistant itself: a turn = (chat, user input) -> memory + model -> reply. No Telegram here."""
+"""The assistant itself: (chat, user input) -> memory + model -> reply. No Telegram here."""
 
 from tgtrainer.core.assistant import Assistant, Turn
 from tgtrainer.core.types import ChatRef, UserRef

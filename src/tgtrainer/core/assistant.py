@@ -44,7 +44,9 @@ class Turn:
             yield piece
 
     def finish(self, telegram_message_ids: list[int]) -> None:
-        self._store.record_reply(self._chat.id, self._user_message_id, self.text, telegram_message_ids)
+        self._store.record_reply(
+            self._chat.id, self._user_message_id, self.text, telegram_message_ids
+        )
 
 
 class Assistant:
@@ -71,9 +73,7 @@ class Assistant:
             if stored.id <= incoming.id
         ]
         budget = self._model.context_tokens - self._model.max_reply_tokens
-        prompt = fit_to_context(
-            self.system_prompt(chat), history, self._model.count_tokens, budget
-        )
+        prompt = fit_to_context(self.system_prompt(chat), history, self._model.count_tokens, budget)
         return Turn(
             self._store, self._model, chat, incoming.id, prompt, self._store.settings(chat.id).model
         )

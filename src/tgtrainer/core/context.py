@@ -29,7 +29,9 @@ def fit_to_context(
         cost = count_tokens(message.content) + per_message_overhead
         if cost > remaining:
             if not kept:
-                kept.append(_truncate(message, count_tokens, max(remaining, 1)))
+                kept.append(
+                    _truncate(message, count_tokens, max(remaining - per_message_overhead, 1))
+                )
             break
         kept.append(message)
         remaining -= cost

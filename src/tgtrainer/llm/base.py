@@ -16,17 +16,45 @@ class ChatMessage:
     content: str
 
 
-class ModelUnavailableError(Exception):
-    """The model did not answer (after retries): time-out, connection error, 5xx, 429, overload.
+class ModelError(Exception):
+    """The model could not answer. `str(error)` is a sentence for the user.
 
-    `str(error)` is a sentence fit for the user; the cause stays in `__cause__` for the logs.
+    What the operator needs (status, server message) is in `detail` and `__cause__`, for the log;
+    neither ever holds the API key.
+
+    ModelError                  "The model could not answer this message."
+     +-- ModelUnavailableError  time-out, connection error, 5xx, 429, broken stream (after retries)
+     +-- ModelConfigurationError  401/403/404/400, unknown model, model that cannot be loaded
+     +-- PromptTooLongError     the prompt does not fit the model's context window
     """
+
+    user_message: str = "The model could not answer this message."
+
+    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
+        self.user_message = user_message or type(self).user_message
+        super().__init__(self.user_message)
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({(self.detail or self.user_message)!r})"
+
+
+class ModelUnavailableError(ModelError):
+    """The model did not answer (after retries): time-out, connection error, 5xx, 429, overload."""
 
     user_message = "The model is not answering right now, try again in a minute."
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(self.user_message)
-        self.detail = detail
+
+class ModelConfigurationError(ModelError):
+    """The backend refused the request as configured (key, model name, request shape, weights)."""
+
+    user_message = "The model backend rejected the request: check the API key and model name."
+
+
+class PromptTooLongError(ModelError):
+    """The conversation does not fit the model's context window."""
+
+    user_message = "This conversation is too long for the model: send /reset to start a new one."
 
 
 class ChatModel(abc.ABC):
@@ -40,11 +68,15 @@ class ChatModel(abc.ABC):
     max_reply_tokens: int = 512
 
     @abc.abstractmethod
-    def stream(self, messages: Sequence[ChatMessage], *, model: str | None = None) -> AsyncIterator[str]:
+    def stream(
+        self, messages: Sequence[ChatMessage], *, model: str | None = None
+    ) -> AsyncIterator[str]:
         """Yield the reply in text pieces as they are generated.
 
-        Raises `ModelUnavailableError` when the model cannot answer after bounded retries.
-        `model` picks one of `list_models()`; None means the default.
+        Raises a `ModelError`: `ModelUnavailableError` when the model cannot answer after bounded
+        retries (a stream broken midway included), `ModelConfigurationError` when the backend
+        refuses the request as configured. `model` picks one of `list_models()`; None means the
+        default.
         """
 
     async def complete(self, messages: Sequence[ChatMessage], *, model: str | None = None) -> str:
@@ -57,6 +89,9 @@ class ChatModel(abc.ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes; a cautious estimate unless the backend knows its tokenizer."""
         return len(text) // 3 + 1
+
+    async def warm_up(self) -> None:  # noqa: B027 - optional hook, remote models need nothing
+        """Get ready to answer (load weights) so that the first message does not wait for it."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most models hold nothing
         """Release what the model holds (connections, weights)."""

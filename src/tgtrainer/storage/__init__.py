@@ -1,4 +1,4 @@
-"""The database: one SQLite file, schema migrations, and the repositories. Nothing above writes SQL."""
+"""The database: one SQLite file, migrations, repositories. Nothing above writes SQL."""
 
 from tgtrainer.storage.conversations import ChatSettings, ConversationStore, StoredMessage
 from tgtrainer.storage.database import Database

@@ -56,7 +56,8 @@ class ConversationStore:
         now = time.time()
         with self._db:
             self._db.execute(
-                """INSERT INTO users (id, username, first_name, language_code, created_at, updated_at)
+                """INSERT INTO users
+                       (id, username, first_name, language_code, created_at, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET username = excluded.username,
                        first_name = excluded.first_name, language_code = excluded.language_code,
@@ -86,7 +87,9 @@ class ConversationStore:
             assert cursor.lastrowid is not None
             return IncomingMessage(id=cursor.lastrowid, answered=False)
 
-    def record_reply(self, chat_id: int, reply_to: int, text: str, telegram_message_ids: list[int]) -> int:
+    def record_reply(
+        self, chat_id: int, reply_to: int, text: str, telegram_message_ids: list[int]
+    ) -> int:
         """Store the assistant's answer to the user message `reply_to`."""
         with self._db:
             cursor = self._db.execute(
@@ -134,11 +137,14 @@ class ConversationStore:
     def set_model(self, chat_id: int, model: str | None) -> None:
         self._update_settings(chat_id, "model", model)
 
-    def _update_settings(self, chat_id: int, column: Literal["system_prompt", "model"], value: str | None) -> None:
+    def _update_settings(
+        self, chat_id: int, column: Literal["system_prompt", "model"], value: str | None
+    ) -> None:
+        # `column` is one of two literal names, never user input.
         with self._db:
             self._db.execute(
                 f"""INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(chat_id) DO UPDATE SET {column} = excluded.{column},
-                        updated_at = excluded.updated_at""",  # noqa: S608 - column is a Literal
+                        updated_at = excluded.updated_at""",
                 (chat_id, value, time.time()),
             )

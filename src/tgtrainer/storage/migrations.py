@@ -67,7 +67,8 @@ def m001_conversations(db: sqlite3.Connection) -> None:
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the migrations this database lacks; returns the names applied."""
     db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS schema_migrations"
+        " (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
     )
     done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
     applied = []
@@ -77,7 +78,8 @@ def migrate(db: sqlite3.Connection) -> list[str]:
         with db:
             function(db)
             db.execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                (name, time.time()),
             )
         applied.append(name)
     return applied

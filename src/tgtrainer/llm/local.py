@@ -1,0 +1,216 @@
+"""A GGUF chat model run in this process by llama.cpp (llama-cpp-python).
+
+The model loads on first use, in a worker thread. Generation runs in a worker thread too and hands
+each piece to the event loop as soon as it is decoded, so the first words reach the chat while the
+rest is being written. One generation runs at a time per model; other chats wait their turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tgtrainer.config import Settings
+from tgtrainer.llm.base import (
+    ChatMessage,
+    ChatModel,
+    ModelConfigurationError,
+    ModelError,
+    PromptTooLongError,
+)
+from tgtrainer.llm.weights import BundledModelError
+
+log = logging.getLogger(__name__)
+
+LOAD_FAILED = "The local model could not be loaded; the bot's log says why."
+UNKNOWN_MODEL = "That model is not available any more; choose another one with /model."
+GGUF_SUFFIX = ".gguf"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """A model a chat can choose: its name and how to get its file (possibly joining it first)."""
+
+    name: str
+    resolve: Callable[[], Path]
+
+    @classmethod
+    def at(cls, path: Path) -> ModelFile:
+        """A model file that is already in place, named by its stem."""
+        return cls(path.stem, lambda: path)
+
+
+class _Done:
+    """Put in the queue after the last piece."""
+
+
+_DONE = _Done()
+_Item = str | BaseException | _Done
+
+
+class LlamaCppChatModel(ChatModel):
+    """Chat with GGUF models on the CPU; `default` is used unless a chat picks another file.
+
+    Besides the default, every `*.gguf` in `<data dir>/models` is offered by `list_models()`;
+    choosing one loads it and frees the model loaded before.
+    """
+
+    def __init__(self, settings: Settings, default: Path | ModelFile) -> None:
+        self._settings = settings
+        self._default = default if isinstance(default, ModelFile) else ModelFile.at(default)
+        self.context_tokens = settings.llm_context_tokens
+        self.max_reply_tokens = settings.llm_max_tokens
+        self._threads = settings.llm_threads or os.cpu_count() or 1
+        self._lock = asyncio.Lock()
+        # The asyncio lock orders the chats; this one guards the llama.cpp objects themselves
+        # in case a cancelled consumer lets the next one start before the last token is out.
+        self._thread_lock = threading.Lock()
+        self._llama: Any = None
+        self._loaded: str | None = None
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, model: str | None = None
+    ) -> AsyncIterator[str]:
+        chosen = await self._choose(model)
+        payload = [{"role": message.role, "content": message.content} for message in messages]
+        async with self._lock:
+            llama = await self._load(chosen)
+            loop = asyncio.get_running_loop()
+            queue: asyncio.Queue[_Item] = asyncio.Queue()
+            stop = threading.Event()
+
+            def emit(item: _Item) -> None:
+                try:
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                except RuntimeError:  # the loop is closed: nobody is listening any more
+                    stop.set()
+
+            worker = asyncio.ensure_future(
+                asyncio.to_thread(self._generate, llama, payload, stop, emit)
+            )
+            try:
+                while not isinstance(item := await queue.get(), _Done):
+                    if isinstance(item, BaseException):
+                        raise _generation_error(item) from item
+                    yield item
+            finally:
+                stop.set()
+                await asyncio.shield(worker)
+
+    async def list_models(self) -> list[str]:
+        return list(await asyncio.to_thread(self._catalogue))
+
+    def count_tokens(self, text: str) -> int:
+        llama = self._llama
+        if llama is None:
+            return super().count_tokens(text)
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    async def warm_up(self) -> None:
+        """Load the default model now rather than at the first message."""
+        async with self._lock:
+            await self._load(await self._choose(None))
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            llama, self._llama, self._loaded = self._llama, None, None
+            if llama is not None:
+                await asyncio.to_thread(self._free, llama)
+
+    def _catalogue(self) -> dict[str, ModelFile]:
+        """Models on offer by name, the default first."""
+        models = {self._default.name: self._default}
+        folder = self._settings.data_dir / "models"
+        for path in sorted(folder.glob(f"*{GGUF_SUFFIX}")) if folder.is_dir() else []:
+            models.setdefault(path.stem, ModelFile.at(path))
+        return models
+
+    async def _choose(self, name: str | None) -> ModelFile:
+        if name is None or name == self._default.name:
+            return self._default
+        chosen = (await asyncio.to_thread(self._catalogue)).get(name)
+        if chosen is None:
+            raise ModelConfigurationError(
+                f"no local model named {name!r}", user_message=UNKNOWN_MODEL
+            )
+        return chosen
+
+    async def _load(self, chosen: ModelFile) -> Any:
+        """The llama.cpp model for `chosen`, loading it (and freeing another) if needed."""
+        if self._llama is not None and self._loaded == chosen.name:
+            return self._llama
+        previous, self._llama, self._loaded = self._llama, None, None
+        llama = await asyncio.to_thread(self._swap, previous, chosen)
+        self._llama, self._loaded = llama, chosen.name
+        return llama
+
+    def _swap(self, previous: Any, chosen: ModelFile) -> Any:
+        with self._thread_lock:
+            if previous is not None:
+                previous.close()
+            try:
+                from llama_cpp import Llama
+            except ImportError as error:
+                raise ModelConfigurationError(
+                    "llama-cpp-python is not installed: install tgtrainer[local]",
+                    user_message=LOAD_FAILED,
+                ) from error
+            try:
+                path = chosen.resolve()
+                started = time.perf_counter()
+                llama = Llama(
+                    model_path=str(path),
+                    n_ctx=self.context_tokens,
+                    n_threads=self._threads,
+                    verbose=False,  # also mutes fds 1 and 2 for the whole process while loading
+                )
+            except (BundledModelError, ValueError, OSError) as error:
+                raise ModelConfigurationError(
+                    f"cannot load the local model {chosen.name!r}: {error}",
+                    user_message=LOAD_FAILED,
+                ) from error
+            log.info("loaded %s in %.2f s", path.name, time.perf_counter() - started)
+            return llama
+
+    def _free(self, llama: Any) -> None:
+        with self._thread_lock:
+            llama.close()
+
+    def _generate(
+        self,
+        llama: Any,
+        messages: list[dict[str, str]],
+        stop: threading.Event,
+        emit: Callable[[_Item], None],
+    ) -> None:
+        """Run in a worker thread: emit each piece, then any error, then `_DONE`."""
+        with self._thread_lock:
+            try:
+                chunks = llama.create_chat_completion(
+                    messages=messages, stream=True, max_tokens=self.max_reply_tokens
+                )
+                try:
+                    for chunk in chunks:
+                        if stop.is_set():
+                            break
+                        piece = chunk["choices"][0]["delta"].get("content")
+                        if piece:
+                            emit(piece)
+                finally:
+                    chunks.close()
+            except Exception as error:
+                emit(error)
+            emit(_DONE)
+
+
+def _generation_error(error: BaseException) -> ModelError:
+    if isinstance(error, ValueError) and "exceed context window" in str(error):
+        return PromptTooLongError(str(error))
+    return ModelError(f"local generation failed: {error!r}")

@@ -1,0 +1,129 @@
+"""Shared fixtures: the sandbox Bot API server, the fake OpenAI server, and the real bot process."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.fake_openai import FakeOpenAIServer
+from tgtrainer.sandbox import SandboxServer
+
+BOT_TOKEN = "123456:sandbox-secret-token"
+BOT_USERNAME = "tgtrainer_bot"
+SCRIPTS: dict[str, str] = {}
+"""Replies the fake model gives to exact user messages; anything else is echoed."""
+
+
+def scripted_reply(messages: list[dict[str, Any]], model: str) -> str:
+    last = str(messages[-1]["content"])
+    return SCRIPTS.get(last, f"You said: {last}")
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    server = SandboxServer(port=0, bot_username=BOT_USERNAME)
+    with server.serve_in_thread():
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    server = FakeOpenAIServer(reply=scripted_reply)
+    with server.serve_in_thread():
+        yield server
+
+
+_chat_ids = itertools.count(1000)
+
+
+@pytest.fixture
+def chat_id() -> int:
+    """A private chat nobody else uses (the id is also the user's id)."""
+    return next(_chat_ids)
+
+
+class BotProcess:
+    """`tgtrainer run` as a real process, with its log in a file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_timeout: float = 60) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tgtrainer", "run"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + ready_timeout
+        while "polling" not in self.log()[offset:]:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bot exited at start:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot did not start:\n{self.log()}")
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def bot_environment(
+    sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "LLM_", "OPENAI_", "TGTRAINER_", "SYSTEM_PROMPT"))
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_API_URL=sandbox_server.url,
+        TELEGRAM_RATE_LIMIT="false",
+        LLM_BACKEND="openai",
+        OPENAI_BASE_URL=fake_openai.base_url,
+        OPENAI_API_KEY="sk-test-not-a-real-key",
+        LLM_MODEL="fake-small",
+        LLM_TIMEOUT="2",
+        LLM_MAX_RETRIES="1",
+        TGTRAINER_DATA_DIR=str(data_dir),
+        LOG_LEVEL="INFO",
+        STREAM_INTERVAL_PRIVATE="0.2",
+        STREAM_INTERVAL_GROUP="0.5",
+        HF_HUB_OFFLINE="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def bot(
+    sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BotProcess]:
+    """One bot process for a test module (tests use their own chats)."""
+    data_dir = tmp_path_factory.mktemp("bot-data")
+    process = BotProcess(
+        bot_environment(sandbox_server, fake_openai, data_dir), data_dir / "bot.log"
+    )
+    process.start()
+    yield process
+    assert process.stop() == 0, process.log()
+    assert BOT_TOKEN.split(":")[1] not in process.log()

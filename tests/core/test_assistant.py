@@ -1,0 +1,99 @@
+"""The assistant's turns: memory per chat, system prompts, models, redelivered messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support.scripted_model import ScriptedChatModel
+from tgtrainer.config import Settings
+from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.llm import ChatMessage
+from tgtrainer.storage import ConversationStore, Database
+
+ANN = UserRef(1, "Ann")
+ANN_CHAT = ChatRef(1, "private")
+BOB = UserRef(2, "Bob")
+BOB_CHAT = ChatRef(2, "private")
+
+
+def echo(messages: Sequence[ChatMessage]) -> str:
+    return f"echo {messages[-1].content}"
+
+
+@pytest.fixture
+def model() -> ScriptedChatModel:
+    return ScriptedChatModel(echo, models=["small", "large"])
+
+
+@pytest.fixture
+def assistant(tmp_path: Path, model: ScriptedChatModel) -> Assistant:
+    settings = Settings(data_dir=tmp_path, system_prompt="Default prompt.")
+    return Assistant(settings, ConversationStore(Database(settings.database_path)), model)
+
+
+async def ask(
+    assistant: Assistant, chat: ChatRef, user: UserRef, text: str, message_id: int
+) -> str:
+    turn = assistant.begin_turn(chat, user, text, message_id)
+    assert turn is not None
+    pieces = [piece async for piece in turn.stream()]
+    turn.finish([message_id + 1000])
+    return "".join(pieces)
+
+
+async def test_a_turn_sees_the_system_prompt_and_the_history(
+    assistant: Assistant, model: ScriptedChatModel
+) -> None:
+    await ask(assistant, ANN_CHAT, ANN, "first", 1)
+    answer = await ask(assistant, ANN_CHAT, ANN, "second", 2)
+    assert answer.strip() == "echo second"
+    assert [(m.role, m.content.strip()) for m in model.prompts[-1]] == [
+        ("system", "Default prompt."),
+        ("user", "first"),
+        ("assistant", "echo first"),
+        ("user", "second"),
+    ]
+
+
+async def test_chats_never_see_each_other(assistant: Assistant, model: ScriptedChatModel) -> None:
+    await ask(assistant, ANN_CHAT, ANN, "ann's secret", 1)
+    await ask(assistant, BOB_CHAT, BOB, "hello", 1)
+    assert "ann's secret" not in str(model.prompts[-1])
+
+
+async def test_reset_forgets_the_conversation(
+    assistant: Assistant, model: ScriptedChatModel
+) -> None:
+    await ask(assistant, ANN_CHAT, ANN, "remember this", 1)
+    assistant.reset(ANN_CHAT)
+    await ask(assistant, ANN_CHAT, ANN, "what did I say?", 2)
+    assert [m.role for m in model.prompts[-1]] == ["system", "user"]
+
+
+async def test_an_answered_message_is_not_answered_again(assistant: Assistant) -> None:
+    await ask(assistant, ANN_CHAT, ANN, "hello", 1)
+    assert assistant.begin_turn(ANN_CHAT, ANN, "hello", 1) is None
+
+
+async def test_a_chat_can_have_its_own_system_prompt(
+    assistant: Assistant, model: ScriptedChatModel
+) -> None:
+    assistant.set_system_prompt(ANN_CHAT, "Answer like a pirate.")
+    await ask(assistant, ANN_CHAT, ANN, "hi", 1)
+    assert model.prompts[-1][0] == ChatMessage("system", "Answer like a pirate.")
+    await ask(assistant, BOB_CHAT, BOB, "hi", 1)
+    assert model.prompts[-1][0] == ChatMessage("system", "Default prompt.")
+    assistant.set_system_prompt(ANN_CHAT, None)
+    assert assistant.system_prompt(ANN_CHAT) == "Default prompt."
+
+
+async def test_a_chat_picks_one_of_the_offered_models(assistant: Assistant) -> None:
+    assert await assistant.current_model(ANN_CHAT) == "small"
+    assert await assistant.choose_model(ANN_CHAT, "large")
+    assert not await assistant.choose_model(ANN_CHAT, "imaginary")
+    assert await assistant.current_model(ANN_CHAT) == "large"
+    turn = assistant.begin_turn(ANN_CHAT, ANN, "hi", 1)
+    assert turn is not None and turn.model_name == "large"

@@ -1,0 +1,347 @@
+"""A fake OpenAI-compatible server on 127.0.0.1: real HTTP, real SSE, scripted replies and faults.
+
+`POST /v1/chat/completions` (with and without `stream`) answers with `reply(messages, model)`,
+streamed one word per chunk; `GET /v1/models` lists `models`. Faults are queued per endpoint and
+each one is used up by one request: `fail_next` (an error status), `hang_next` (no answer for a
+while), `break_stream_next` (the connection drops halfway through the reply).
+
+    with FakeOpenAIServer().serve_in_thread() as server:   # or: await server.start()
+        ... OPENAI_BASE_URL=server.base_url ...
+
+Standalone, for benchmarks: `python -m tests.support.fake_openai --port 8081`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+Reply = Callable[[list[dict[str, Any]], str], str]
+Endpoint = Literal["chat", "models"]
+
+
+def echo(messages: list[dict[str, Any]], model: str) -> str:
+    """The default reply: the last user message, echoed."""
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
+    return f"You said: {_text(last.get('content'))}"
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):  # the multi-part form: [{"type": "text", "text": ...}, ...]
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    kind: Literal["fail", "hang", "break"]
+    status: int = 500
+    retry_after: float | None = None
+    body: Any = None
+    seconds: float = 0.0
+
+
+class FakeOpenAIServer:
+    """See the module docstring. `requests` holds the JSON body of every chat request received."""
+
+    def __init__(
+        self,
+        reply: Reply = echo,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        models: Sequence[str] = ("fake-small", "fake-large"),
+        api_key: str | None = None,
+        strict_models: bool = False,
+        chunk_delay: float = 0.0,
+    ) -> None:
+        self.reply = reply
+        self.host = host
+        self.port = port
+        self.models = list(models)
+        self.api_key = api_key
+        """When set, requests without `Authorization: Bearer <api_key>` get 401."""
+        self.strict_models = strict_models
+        """When set, a chat request for a model not in `models` gets 404, as OpenAI answers."""
+        self.chunk_delay = chunk_delay
+        """Seconds between streamed chunks; may be changed while the server runs."""
+        self.requests: list[dict[str, Any]] = []
+        self.model_listings = 0
+        self._faults: dict[Endpoint, deque[_Fault]] = {"chat": deque(), "models": deque()}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: float | None = None,
+        body: Any = None,
+        endpoint: Endpoint = "chat",
+    ) -> None:
+        """Answer the next `count` requests with `status`; `count=0` clears all pending faults.
+
+        `body` replaces the default OpenAI-style error JSON; `retry_after` adds that header.
+        """
+        if count <= 0:
+            self.clear_faults()
+            return
+        self._queue(endpoint, _Fault("fail", status, retry_after, body), count)
+
+    def hang_next(self, seconds: float, count: int = 1, *, endpoint: Endpoint = "chat") -> None:
+        """Say nothing for `seconds` on the next `count` requests, then answer normally."""
+        self._queue(endpoint, _Fault("hang", seconds=seconds), count)
+
+    def break_stream_next(self, count: int = 1) -> None:
+        """Drop the connection halfway through the next `count` chat replies."""
+        self._queue("chat", _Fault("break"), count)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            for queue in self._faults.values():
+                queue.clear()
+
+    def _queue(self, endpoint: Endpoint, fault: _Fault, count: int) -> None:
+        with self._lock:
+            self._faults[endpoint].extend([fault] * count)
+
+    def _next_fault(self, endpoint: Endpoint) -> _Fault | None:
+        with self._lock:
+            queue = self._faults[endpoint]
+            return queue.popleft() if queue else None
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._list_models)
+        # Hung handlers stop when their client gives up, and never hold up shutting down.
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @contextlib.contextmanager
+    def serve_in_thread(self) -> Iterator[FakeOpenAIServer]:
+        """Run the server on its own event loop in a daemon thread (for sync callers)."""
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
+        thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
+            yield self
+        finally:
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            loop.close()
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "the body is not JSON", "invalid_request_error")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object", "invalid_request_error")
+        self.requests.append(body)
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        fault = self._next_fault("chat")
+        if fault is not None and fault.kind != "break":
+            early = await self._apply(fault)
+            if early is not None:
+                return early
+        messages, model = body.get("messages"), body.get("model")
+        if not isinstance(messages, list) or not messages or not isinstance(model, str):
+            return _error(
+                400, "'model' and a non-empty 'messages' are required", "invalid_request_error"
+            )
+        if self.strict_models and model not in self.models:
+            return _error(
+                404,
+                f"The model `{model}` does not exist",
+                "invalid_request_error",
+                "model_not_found",
+            )
+        text = self.reply(messages, model)
+        broken = fault is not None and fault.kind == "break"
+        if body.get("stream"):
+            return await self._stream(request, body, text, broken=broken)
+        if broken:
+            _drop(request)
+            return web.Response()
+        return web.json_response(self._completion(body, text))
+
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        self.model_listings += 1
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        fault = self._next_fault("models")
+        if fault is not None:
+            early = await self._apply(fault)
+            if early is not None:
+                return early
+        data = [
+            {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+            for name in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        if self.api_key is None:
+            return None
+        if request.headers.get("Authorization") == f"Bearer {self.api_key}":
+            return None
+        return _error(
+            401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+        )
+
+    async def _apply(self, fault: _Fault) -> web.Response | None:
+        """Carry out a fail or hang fault; a response means: send this instead of the reply."""
+        if fault.kind == "hang":
+            await asyncio.sleep(fault.seconds)
+            return None
+        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        if fault.body is not None:
+            return web.json_response(fault.body, status=fault.status, headers=headers)
+        return _error(fault.status, f"fake failure {fault.status}", "server_error", headers=headers)
+
+    async def _stream(
+        self, request: web.Request, body: dict[str, Any], text: str, *, broken: bool
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        model, created, ident = body["model"], int(time.time()), f"chatcmpl-{next(self._ids)}"
+
+        async def send(delta: dict[str, str], finish: str | None = None) -> None:
+            chunk = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await send({"role": "assistant", "content": ""})
+        pieces = split_reply(text)
+        for index, piece in enumerate(pieces):
+            if broken and index >= max(1, len(pieces) // 2):
+                _drop(request)
+                return response
+            await send({"content": piece})
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+        await send({}, "stop")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"id": ident, "object": "chat.completion.chunk", "created": created}
+            usage |= {"model": model, "choices": [], "usage": _usage(body, text)}
+            await response.write(f"data: {json.dumps(usage)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    def _completion(self, body: dict[str, Any], text: str) -> dict[str, Any]:
+        return {
+            "id": f"chatcmpl-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": _usage(body, text),
+        }
+
+
+def split_reply(text: str) -> list[str]:
+    """The reply in stream chunks, one word (with the spaces after it) each; joins back exactly."""
+    return re.findall(r"\s+|\S+\s*", text) if text else []
+
+
+def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
+    prompt = sum(len(_text(m.get("content")).split()) for m in body.get("messages", []))
+    completion = len(text.split())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return web.json_response(payload, status=status, headers=headers)
+
+
+def _drop(request: web.Request) -> None:
+    """Cut the connection with no proper end, as a crashing server would."""
+    if request.transport is not None:
+        request.transport.abort()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A fake OpenAI-compatible server (echoes).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between chunks")
+    args = parser.parse_args()
+
+    async def serve() -> None:
+        server = FakeOpenAIServer(host=args.host, port=args.port, chunk_delay=args.chunk_delay)
+        await server.start()
+        print(f"listening on {server.base_url}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
