@@ -15,7 +15,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 def main() -> None:
     url = os.environ["TELEGRAM_API_URL"]
-    client = AsyncOpenAI(api_key=os.environ["OPENAI_API_KEY"], base_url=os.environ["OPENAI_BASE_URL"])
+    client = AsyncOpenAI(
+        api_key=os.environ["OPENAI_API_KEY"], base_url=os.environ["OPENAI_BASE_URL"]
+    )
     model = os.environ.get("LLM_MODEL", "gpt-4o-mini")
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -25,8 +25,8 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-
 from tests.support.fake_openai import FakeOpenAIServer
+
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 
 TOKEN = "123456:bench-token"
@@ -120,19 +120,34 @@ async def drive(
     return latencies
 
 
-async def measure(kind: str, sandbox: SandboxServer, fake: FakeOpenAIServer, chats: int,
-                  messages_per_chat: int, data_dir: Path) -> Figures:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_", "OPENAI_"))}
+async def measure(
+    kind: str,
+    sandbox: SandboxServer,
+    fake: FakeOpenAIServer,
+    chats: int,
+    messages_per_chat: int,
+    data_dir: Path,
+) -> Figures:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_", "OPENAI_"))
+    }
     env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=sandbox.url, TELEGRAM_RATE_LIMIT="false",
-        LLM_BACKEND="openai", OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="sk-bench",
-        LLM_MODEL="fake-small", TGTRAINER_DATA_DIR=str(data_dir / kind), LOG_LEVEL="WARNING",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=sandbox.url,
+        TELEGRAM_RATE_LIMIT="false",
+        LLM_BACKEND="openai",
+        OPENAI_BASE_URL=fake.base_url,
+        OPENAI_API_KEY="sk-bench",
+        LLM_MODEL="fake-small",
+        TGTRAINER_DATA_DIR=str(data_dir / kind),
+        LOG_LEVEL="WARNING",
     )
     process = start_bot(kind, env, data_dir / f"{kind}.log")
     try:
         async with SandboxClient(sandbox.url) as client:
-            chat_ids = [10_000 * chats + i + (500_000 if kind == "baseline" else 0)
-                        for i in range(chats)]
+            chat_ids = [
+                10_000 * chats + i + (500_000 if kind == "baseline" else 0) for i in range(chats)
+            ]
             await drive(client, chat_ids, 1, f"{kind} warm-up")
             calls_before = (await client.stats())["total"]
             cpu = psutil.Process(process.pid).cpu_times()
@@ -144,13 +159,17 @@ async def measure(kind: str, sandbox: SandboxServer, fake: FakeOpenAIServer, cha
         count = len(latencies)
         quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
         return Figures(
-            bot=kind, chats=chats, messages=count,
+            bot=kind,
+            chats=chats,
+            messages=count,
             messages_per_second=count / elapsed,
             p50_ms=statistics.median(latencies) * 1000,
-            p95_ms=quantiles[94] * 1000, p99_ms=quantiles[98] * 1000,
+            p95_ms=quantiles[94] * 1000,
+            p99_ms=quantiles[98] * 1000,
             api_calls_per_message=calls / count,
             cpu_ms_per_message=(cpu_after.user + cpu_after.system - cpu.user - cpu.system)
-            * 1000 / count,
+            * 1000
+            / count,
             peak_rss_mib=peak_rss_mib(process.pid),
         )
     finally:
@@ -165,7 +184,11 @@ def report(figures: list[Figures]) -> str:
     ]
     baseline = {f.chats: f for f in figures if f.bot == "baseline"}
     for f in figures:
-        ratio = f.messages_per_second / baseline[f.chats].messages_per_second if f.chats in baseline else 1.0
+        ratio = (
+            f.messages_per_second / baseline[f.chats].messages_per_second
+            if f.chats in baseline
+            else 1.0
+        )
         lines.append(
             f"{f.bot:<10}{f.chats:>6}{f.messages:>6}{f.messages_per_second:>9.1f}{f.p50_ms:>9.1f}"
             f"{f.p95_ms:>9.1f}{f.p99_ms:>9.1f}{f.api_calls_per_message:>11.2f}"
@@ -182,9 +205,7 @@ async def main_async(args: argparse.Namespace) -> list[Figures]:
         for chats in args.concurrency:
             for kind in ("baseline", "tgtrainer"):
                 per_chat = max(2, args.messages // chats) if chats > 1 else args.messages
-                figures.append(
-                    await measure(kind, sandbox, fake, chats, per_chat, Path(tmp))
-                )
+                figures.append(await measure(kind, sandbox, fake, chats, per_chat, Path(tmp)))
                 print(report([f for f in figures if f.chats == chats]).splitlines()[-1], flush=True)
     return figures
 

@@ -116,7 +116,9 @@ def bot_environment(
 
 @pytest.fixture(scope="module")
 def bot(
-    sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
+    sandbox_server: SandboxServer,
+    fake_openai: FakeOpenAIServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BotProcess]:
     """One bot process for a test module (tests use their own chats)."""
     data_dir = tmp_path_factory.mktemp("bot-data")

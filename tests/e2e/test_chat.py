@@ -65,7 +65,9 @@ def last_request_for(fake: FakeOpenAIServer, text: str) -> dict[str, Any]:
     return matching[-1]
 
 
-async def test_start_greets_and_says_what_the_bot_can_do(client: SandboxClient, chat_id: int) -> None:
+async def test_start_greets_and_says_what_the_bot_can_do(
+    client: SandboxClient, chat_id: int
+) -> None:
     [greeting] = await ask(client, chat_id, "/start")
     assert "/reset" in greeting["text"] and "/help" in greeting["text"]
 

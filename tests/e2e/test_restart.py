@@ -1,4 +1,4 @@
-"""Stopping and starting the bot: nothing lost, nothing answered twice, in-flight replies finished."""
+"""Stopping and starting the bot: nothing lost or answered twice, replies in flight finished."""
 
 from __future__ import annotations
 

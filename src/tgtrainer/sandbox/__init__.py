@@ -1,0 +1,1 @@
+"""A Telegram Bot API server on 127.0.0.1 and a web chat page, to run the bot without Telegram."""
