@@ -30,5 +30,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    for noisy in ("httpx", "httpcore", "openai", "aiohttp.access"):
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -34,21 +34,12 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
 async def ask(
     client: SandboxClient, chat_id: int, text: str, *, count: int = 1, **kwargs: Any
 ) -> list[dict[str, Any]]:
-    """Send `text` and return the bot's messages once `count` new ones are there."""
+    """Send `text` and return the bot's new messages once there are `count` of them."""
     after = (await client.events(after=0, timeout=0))["last_seq"]
-    before = len(await _bot_messages(client, chat_id))
     await client.send_text(chat_id, text, **kwargs)
-    messages = await client.wait_for_bot_messages(
-        chat_id,
-        after_seq=after,
-        until=lambda bot_messages: len(bot_messages) >= before + count,
-        timeout=ANSWER_TIMEOUT,
+    return await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=lambda fresh: len(fresh) >= count, timeout=ANSWER_TIMEOUT
     )
-    return messages[before:]
-
-
-async def _bot_messages(client: SandboxClient, chat_id: int) -> list[dict[str, Any]]:
-    return [m for m in await client.messages(chat_id) if m["from_bot"]]
 
 
 def normalised(text: str) -> str:
@@ -129,12 +120,15 @@ async def test_model_lists_the_backend_models_and_a_button_switches(
     large = next(button for button in buttons if button["text"] == "fake-large")
     after = (await client.events(after=0, timeout=0))["last_seq"]
     await client.press_button(chat_id, menu["message_id"], large["callback_data"], user_id=chat_id)
-    await client.wait_for_bot_messages(
-        chat_id,
-        after_seq=after,
-        until=lambda ms: any("now uses fake-large" in m["text"] for m in ms),
-        timeout=ANSWER_TIMEOUT,
+    events = await client.events(after=after, timeout=ANSWER_TIMEOUT, chat_id=chat_id)
+    while not any(e["type"] == "edit" for e in events["events"]):
+        events = await client.events(after=after, timeout=ANSWER_TIMEOUT, chat_id=chat_id)
+    edited = next(
+        m for m in await client.messages(chat_id) if m["message_id"] == menu["message_id"]
     )
+    assert edited["text"] == "This chat now uses fake-large."
+    answers = [e for e in events["events"] if e["type"] == "callback_answer"]
+    assert answers and answers[0]["text"] == "Model: fake-large"
     await ask(client, chat_id, "Which model answers?")
     assert last_request_for(fake_openai, "Which model answers?")["model"] == "fake-large"
 

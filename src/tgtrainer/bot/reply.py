@@ -23,8 +23,16 @@ from tgtrainer.bot.split import split_html
 
 log = logging.getLogger(__name__)
 
+
+class _NoRetries(int):
+    """Zero retries for AIORateLimiter, which reads a plain 0 as "the default" (`arg or default`)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
 # Previews must not wait out a 429 inside the generation loop; the final send may retry.
-NO_RETRY: dict[str, Any] = {"rate_limit_args": {"max_retries": 0}}
+NO_RETRY: dict[str, Any] = {"rate_limit_args": _NoRetries(0)}
 _draft_ids = itertools.count(1)
 
 
