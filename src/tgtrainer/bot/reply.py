@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class _NoRetries(int):
-    """Zero retries for AIORateLimiter, which reads a plain 0 as "the default" (`arg or default`)."""
+    """Zero retries for AIORateLimiter, which reads a plain 0 as "the default" (`arg or 3`)."""
 
     def __bool__(self) -> bool:
         return True

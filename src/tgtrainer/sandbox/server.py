@@ -88,6 +88,7 @@ class SandboxServer:
         finally:
             if started.is_set():
                 asyncio.run_coroutine_threadsafe(self.stop(), loop).result(30)
+            asyncio.run_coroutine_threadsafe(_cancel_leftovers(), loop).result(30)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(30)
             loop.close()
@@ -117,6 +118,15 @@ class SandboxServer:
         if stored is None:
             return _error(404, "Not Found")
         return web.Response(body=stored.data, content_type="application/octet-stream")
+
+
+async def _cancel_leftovers() -> None:
+    """Cancel what still runs on the server's loop (long polls), so it closes quietly."""
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 async def _parameters(request: web.Request) -> dict[str, Any]:
