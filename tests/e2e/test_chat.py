@@ -275,3 +275,57 @@ async def test_streaming_in_groups_edits_one_message(
 
 def test_the_bot_never_logs_its_token(bot: BotProcess) -> None:
     assert "sandbox-secret-token" not in bot.log()
+
+
+async def test_a_reply_telegram_cannot_parse_is_resent_as_plain_text(
+    client: SandboxClient, chat_id: int
+) -> None:
+    SCRIPTS["Format this."] = "**Bold** claim & `code`"
+    await client.inject_fault(
+        "sendMessage",
+        error_code=400,
+        description="Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0",
+    )
+    [answer] = await ask(client, chat_id, "Format this.")
+    assert answer["text"] == "Bold claim & code"
+    assert answer["entities"] == []
+
+
+async def test_a_429_on_the_final_message_is_waited_out(
+    client: SandboxClient, chat_id: int
+) -> None:
+    await client.inject_fault(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
+    [answer] = await ask(client, chat_id, "Are you rate limited?")
+    assert answer["text"] == "You said: Are you rate limited?"
+
+
+async def test_a_refused_draft_falls_back_to_a_plain_reply(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    SCRIPTS["Draft refused."] = " ".join(f"token{i}" for i in range(30))
+    await client.inject_fault(
+        "sendMessageDraft", error_code=400, description="Bad Request: TEXTDRAFT_PEER_INVALID"
+    )
+    fake_openai.chunk_delay = 0.05
+    try:
+        [answer] = await ask(client, chat_id, "Draft refused.")
+    finally:
+        fake_openai.chunk_delay = 0.0
+    assert answer["text"] == SCRIPTS["Draft refused."]
+
+
+async def test_a_long_conversation_is_trimmed_to_the_model_context(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    huge = [f"{i} " + "word " * 818 for i in range(5)]  # Telegram's 4096-character maximum
+    for text in huge:
+        answer = await ask(client, chat_id, text.strip(), count=2)  # over 4096: two parts
+        assert answer[0]["text"].startswith(f"You said: {text.strip()[:20]}")
+    request = last_request_for(fake_openai, huge[-1].strip())
+    contents = [message["content"] for message in request["messages"]]
+    assert len(contents) < 1 + 2 * len(huge), "the oldest turns were not dropped"
+    assert contents[-1] == huge[-1].strip()
+    # The default context is 4096 tokens with 512 kept for the answer; the estimate is chars/3.
+    assert sum(len(content) // 3 + 1 + 4 for content in contents) <= 4096 - 512
