@@ -80,16 +80,20 @@ class ReplyWatcher:
         self._task.cancel()
 
 
-def start_bot(kind: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+async def start_bot(
+    kind: str, env: dict[str, str], log: Path, client: SandboxClient
+) -> subprocess.Popen[bytes]:
+    """Start a bot process; it is ready when it polls the sandbox for updates."""
     module = "tgtrainer" if kind == "tgtrainer" else "bench.baseline_bot"
     arguments = [sys.executable, "-m", module] + (["run"] if kind == "tgtrainer" else [])
+    polls_before = (await client.stats())["calls"].get("getupdates", 0)
     with log.open("wb") as out:
         process = subprocess.Popen(arguments, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
-    while "polling" not in log.read_text(errors="replace"):
+    while (await client.stats())["calls"].get("getupdates", 0) <= polls_before:
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{kind} did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     return process
 
 
@@ -142,9 +146,9 @@ async def measure(
         TGTRAINER_DATA_DIR=str(data_dir / kind),
         LOG_LEVEL="WARNING",
     )
-    process = start_bot(kind, env, data_dir / f"{kind}.log")
-    try:
-        async with SandboxClient(sandbox.url) as client:
+    async with SandboxClient(sandbox.url) as client:
+        process = await start_bot(kind, env, data_dir / f"{kind}.log", client)
+        try:
             chat_ids = [
                 10_000 * chats + i + (500_000 if kind == "baseline" else 0) for i in range(chats)
             ]

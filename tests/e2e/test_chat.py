@@ -284,7 +284,9 @@ async def test_a_reply_telegram_cannot_parse_is_resent_as_plain_text(
     await client.inject_fault(
         "sendMessage",
         error_code=400,
-        description="Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0",
+        description=(
+            "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"
+        ),
     )
     [answer] = await ask(client, chat_id, "Format this.")
     assert answer["text"] == "Bold claim & code"
