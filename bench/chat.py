@@ -80,19 +80,24 @@ class ReplyWatcher:
         self._task.cancel()
 
 
+def launch(kind: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    module = "tgtrainer" if kind == "tgtrainer" else "bench.baseline_bot"
+    arguments = [sys.executable, "-m", module] + (["run"] if kind == "tgtrainer" else [])
+    with log.open("wb") as out:
+        return subprocess.Popen(arguments, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 async def start_bot(
     kind: str, env: dict[str, str], log: Path, client: SandboxClient
 ) -> subprocess.Popen[bytes]:
     """Start a bot process; it is ready when it polls the sandbox for updates."""
-    module = "tgtrainer" if kind == "tgtrainer" else "bench.baseline_bot"
-    arguments = [sys.executable, "-m", module] + (["run"] if kind == "tgtrainer" else [])
     polls_before = (await client.stats())["calls"].get("getupdates", 0)
-    with log.open("wb") as out:
-        process = subprocess.Popen(arguments, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process = launch(kind, env, log)
     deadline = time.monotonic() + 60
     while (await client.stats())["calls"].get("getupdates", 0) <= polls_before:
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{kind} did not start:\n{log.read_text(errors='replace')}")
+            process.kill()
+            raise RuntimeError(f"{kind} did not start; see {log}")
         await asyncio.sleep(0.05)
     return process
 
@@ -160,25 +165,25 @@ async def measure(
             elapsed = time.perf_counter() - started
             cpu_after = psutil.Process(process.pid).cpu_times()
             calls = (await client.stats())["total"] - calls_before
-        count = len(latencies)
-        quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
-        return Figures(
-            bot=kind,
-            chats=chats,
-            messages=count,
-            messages_per_second=count / elapsed,
-            p50_ms=statistics.median(latencies) * 1000,
-            p95_ms=quantiles[94] * 1000,
-            p99_ms=quantiles[98] * 1000,
-            api_calls_per_message=calls / count,
-            cpu_ms_per_message=(cpu_after.user + cpu_after.system - cpu.user - cpu.system)
-            * 1000
-            / count,
-            peak_rss_mib=peak_rss_mib(process.pid),
-        )
-    finally:
-        process.terminate()
-        process.wait(30)
+            count = len(latencies)
+            quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+            return Figures(
+                bot=kind,
+                chats=chats,
+                messages=count,
+                messages_per_second=count / elapsed,
+                p50_ms=statistics.median(latencies) * 1000,
+                p95_ms=quantiles[94] * 1000,
+                p99_ms=quantiles[98] * 1000,
+                api_calls_per_message=calls / count,
+                cpu_ms_per_message=(cpu_after.user + cpu_after.system - cpu.user - cpu.system)
+                * 1000
+                / count,
+                peak_rss_mib=peak_rss_mib(process.pid),
+            )
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
 def report(figures: list[Figures]) -> str:
