@@ -26,6 +26,7 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench.chat
+	$(BIN)/python -m bench.local_model
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
