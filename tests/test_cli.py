@@ -40,6 +40,7 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ("TELEGRAM_API_URL", "api.telegram.org"),
         ("LLM_CONTEXT_TOKENS", "lots"),
         ("LOG_LEVEL", "loud"),
+        ("ALLOWED_USERS", "alice,bob"),
     ],
 )
 def test_an_invalid_value_stops_start_up_with_one_line_naming_it(

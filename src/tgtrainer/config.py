@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are tgtrainer, a helpful assistant in a Telegram chat. "
     "Answer clearly and concisely. Use Markdown for code and lists when it helps."
 )
 _TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
+IdList = Annotated[frozenset[int], NoDecode]
+"""Telegram ids written as `123, -100456` in the environment."""
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     stream_interval_group: float = Field(default=1.0, gt=0)
     max_concurrent_updates: int = Field(default=256, ge=1)
 
+    allowed_users: IdList = Field(
+        default=frozenset(), description="User and group chat ids answered; empty: everyone."
+    )
+    admin_user_ids: IdList = Field(default=frozenset(), description="Users with admin rights.")
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -64,6 +71,18 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("allowed_users", "admin_user_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return frozenset(int(item) for item in re.split(r"[,\s]+", value) if item)
+            except ValueError:
+                raise ValueError(
+                    "must be Telegram ids separated by commas, like 123,-100456"
+                ) from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -84,6 +103,8 @@ class Settings(BaseSettings):
                 shown[env_name] = _mask(value.get_secret_value())
             elif value is None:
                 shown[env_name] = ""
+            elif isinstance(value, frozenset):
+                shown[env_name] = ",".join(str(item) for item in sorted(value))
             else:
                 shown[env_name] = str(value)
         return shown

@@ -12,6 +12,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -45,6 +46,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application: 
         .build()
     )
     handlers = Handlers(settings, assistant)
+    application.add_handler(TypeHandler(Update, handlers.check_access), group=-1)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),

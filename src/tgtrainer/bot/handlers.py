@@ -8,7 +8,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
 from tgtrainer.bot.reply import ReplyWriter
@@ -47,6 +47,23 @@ class Handlers:
     def __init__(self, settings: Settings, assistant: Assistant) -> None:
         self._settings = settings
         self._assistant = assistant
+
+    async def check_access(self, update: Update, context: Context) -> None:
+        """Runs before every other handler: stops updates from people not on the list."""
+        user = update.effective_user
+        chat = update.effective_chat
+        if chat is None or self._assistant.access.allows(user.id if user else None, chat.id):
+            return
+        log.info("update %s: user %s has no access", update.update_id, user.id if user else None)
+        refusal = self._assistant.access.refusal(user.id if user else None)
+        if update.callback_query is not None:
+            await update.callback_query.answer(refusal, show_alert=True)
+        elif update.effective_message is not None and (
+            chat.type == ChatType.PRIVATE
+            or self._addressed_to_me(update.effective_message, context.bot.username)
+        ):
+            await update.effective_message.reply_text(refusal)
+        raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: Context) -> None:
         message = update.effective_message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from tgtrainer.config import Settings
+from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.context import fit_to_context
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.llm import ChatMessage, ChatModel
@@ -54,6 +55,7 @@ class Assistant:
         self._settings = settings
         self._store = store
         self._model = model
+        self.access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
 
     def remember(self, chat: ChatRef, user: UserRef | None) -> None:
         """Keep the chat's and the user's current names."""
