@@ -331,3 +331,21 @@ async def test_a_long_conversation_is_trimmed_to_the_model_context(
     assert contents[-1] == huge[-1].strip()
     # The default context is 4096 tokens with 512 kept for the answer; the estimate is chars/3.
     assert sum(len(content) // 3 + 1 + 4 for content in contents) <= 4096 - 512
+
+
+async def test_typing_is_shown_while_a_slow_answer_is_written(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    SCRIPTS["Take your time."] = " ".join(f"word{i}" for i in range(12))
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    fake_openai.chunk_delay = 0.1
+    try:
+        [answer] = await ask(client, chat_id, "Take your time.")
+    finally:
+        fake_openai.chunk_delay = 0.0
+    events = (await client.events(after=after, timeout=0, chat_id=chat_id))["events"]
+    kinds = [(event["type"], event.get("action")) for event in events]
+    assert ("chat_action", "typing") in kinds
+    final = max(i for i, event in enumerate(events) if event["type"] == "message")
+    assert kinds.index(("chat_action", "typing")) < final
+    assert answer["text"] == SCRIPTS["Take your time."]

@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 import openai
-from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessageParam
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
 from tgtrainer.config import Settings
 from tgtrainer.llm.base import (
@@ -65,11 +65,20 @@ class OpenAIChatModel(ChatModel):
         self, messages: Sequence[ChatMessage], *, model: str | None = None
     ) -> AsyncIterator[str]:
         try:
-            response = await self._client.chat.completions.create(
-                model=model or self.default_model,
-                messages=[_message_param(message) for message in messages],
+            # `chat.completions.create` walks every message through the SDK's type-driven
+            # transform first: most of the bot's CPU per message with a long history. The body
+            # is plain strings already, so it goes to the same endpoint as it is.
+            response = await self._client.post(
+                "/chat/completions",
+                body={
+                    "model": model or self.default_model,
+                    "messages": [_message_param(message) for message in messages],
+                    "stream": True,
+                    self._max_tokens_field: self.max_reply_tokens,
+                },
+                cast_to=ChatCompletion,
                 stream=True,
-                extra_body={self._max_tokens_field: self.max_reply_tokens},
+                stream_cls=AsyncStream[ChatCompletionChunk],
             )
             async with response:  # closes the connection if the consumer stops early
                 async for chunk in response:
