@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     stream_interval_group: float = Field(default=1.0, gt=0)
     max_concurrent_updates: int = Field(default=256, ge=1)
 
+    # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
+    sandbox_port: int = Field(default=8080, ge=0, le=65535)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -12,12 +12,15 @@ import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from tgtrainer.sandbox.botapi import BotApiError, call, decode_parameters
+from tgtrainer.sandbox.page import page_routes
 from tgtrainer.sandbox.state import SandboxState
+from tgtrainer.sandbox.store import SandboxStore
 from tgtrainer.sandbox.userapi import UserApi
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,8 @@ class SandboxServer:
     """Start with `await start()` (or `serve_in_thread()`), stop with `await stop()`.
 
     `tokens` limits which bot tokens are accepted; by default any well-formed token is, and the
-    bot's id is the number in front of the first one used.
+    bot's id is the number in front of the first one used. With `state_path` the chats live in
+    that SQLite file and survive a restart; without it they live in memory only.
     """
 
     def __init__(
@@ -38,12 +42,15 @@ class SandboxServer:
         port: int = 0,
         bot_username: str = "tgtrainer_bot",
         tokens: Sequence[str] | None = None,
+        state_path: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.tokens = set(tokens) if tokens else None
         first_id = int(next(iter(tokens)).split(":")[0]) if tokens else 0
         self.state = SandboxState(bot_id=first_id, bot_username=bot_username)
+        if state_path is not None:
+            self.state.attach(SandboxStore(state_path))
         self.user_api = UserApi(self.state)
         self._runner: web.AppRunner | None = None
 
@@ -58,6 +65,7 @@ class SandboxServer:
                 web.route("*", "/bot{token}/{method}", self._bot_api),
                 web.get("/file/bot{token}/{file_path:.+}", self._file),
                 *self.user_api.routes(),
+                *page_routes(),
             ]
         )
         return app
@@ -73,6 +81,9 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.state.store is not None:
+            self.state.store.close()
+            self.state.store = None
 
     @contextlib.contextmanager
     def serve_in_thread(self) -> Iterator[SandboxServer]:
@@ -98,7 +109,7 @@ class SandboxServer:
         if match is None or (self.tokens is not None and token not in self.tokens):
             return False
         if not self.state.bot_id:
-            self.state.bot_id = int(match.group(1))
+            self.state.set_bot(int(match.group(1)))
         return int(match.group(1)) == self.state.bot_id
 
     async def _bot_api(self, request: web.Request) -> web.Response:

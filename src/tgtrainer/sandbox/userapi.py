@@ -5,12 +5,15 @@ JSON over HTTP under /sandbox/api/, used by the tests, the benchmarks and the we
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import deque
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
+from tgtrainer.sandbox import audio
 from tgtrainer.sandbox.state import JSON, Fault, SandboxState
 
 _ENTITY_PATTERNS = (
@@ -74,6 +77,8 @@ class UserApi:
             web.get("/sandbox/api/stats", self.stats),
             web.post("/sandbox/api/faults", self.faults),
             web.get("/sandbox/api/files/{file_id}", self.download),
+            web.get("/sandbox/api/status", self.status),
+            web.get("/sandbox/api/chats", self.chats),
         ]
 
     async def _post(self, chat_id: int, body: JSON, content: JSON) -> web.Response:
@@ -115,10 +120,24 @@ class UserApi:
             raise web.HTTPBadRequest(text=f"kind: one of {', '.join(FILE_KINDS)}")
         file_name = str(body.get("file_name") or upload.filename or "file")
         mime_type = str(body.get("mime_type") or upload.content_type or "application/octet-stream")
-        stored = self.state.store_file(upload.file.read(), kind, file_name, mime_type)
+        data = upload.file.read()
+        seconds = int(float(body.get("duration") or 0))
+        if kind == "voice":
+            # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
+            try:
+                note = await asyncio.to_thread(audio.to_voice_note, data)
+            except audio.AudioError as error:
+                return web.json_response({"error": str(error)}, status=400)
+            data, seconds, mime_type = note.data, note.duration, audio.VOICE_MIME_TYPE
+            file_name = "voice.ogg"
+        elif kind == "audio" and not seconds:
+            seconds = await asyncio.to_thread(audio.duration, data)
+        if not data:
+            return web.json_response({"error": "This file is empty."}, status=400)
+        stored = self.state.store_file(data, kind, file_name, mime_type)
         payload: JSON = {**stored.as_json(), "mime_type": mime_type}
         if kind in ("voice", "audio", "video_note", "video"):
-            payload["duration"] = int(float(body.get("duration") or 0))
+            payload["duration"] = seconds
         if kind in ("document", "audio", "video"):
             payload["file_name"] = file_name
         if kind == "video_note":
@@ -187,6 +206,22 @@ class UserApi:
         stored = self.state.files.get(request.match_info["file_id"])
         if stored is None:
             raise web.HTTPNotFound(text="no such file")
+        name = quote(stored.file_name or stored.file_path.rpartition("/")[2])
         return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+            body=stored.data,
+            content_type=stored.mime_type or "application/octet-stream",
+            headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
         )
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What the page shows while things start: is the bot polling, is its model loaded."""
+        return web.json_response(
+            {
+                "bot": {**self.state.bot_user(), "connected": self.state.bot_connected()},
+                "model": self.state.model_status,
+                "last_seq": len(self.state.events),
+            }
+        )
+
+    async def chats(self, request: web.Request) -> web.Response:
+        return web.json_response({"chats": list(self.state.chats.values())})
