@@ -1,0 +1,78 @@
+"""The web chat page is served by the sandbox as plain files, and says how the bot is doing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tgtrainer.sandbox import SandboxServer
+from tgtrainer.sandbox.page import page_files
+
+PAGE_BUDGET_BYTES = 200 * 1024
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    server = SandboxServer(port=0)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def http(server: SandboxServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+async def test_the_page_and_everything_it_loads_are_served(http: httpx.AsyncClient) -> None:
+    index = await http.get("/")
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    for asset, kind in (("/static/app.js", "text/javascript"), ("/static/style.css", "text/css")):
+        assert asset in index.text
+        response = await http.get(asset)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(kind)
+
+
+@pytest.mark.parametrize("path", ["/static/nothing.js", "/static/..%2Fserver.py", "/static/x.py"])
+async def test_nothing_else_is_served(http: httpx.AsyncClient, path: str) -> None:
+    assert (await http.get(path)).status_code == 404
+
+
+def test_the_page_weighs_less_than_its_budget() -> None:
+    files = page_files()
+    assert {"index.html", "app.js", "style.css"} <= set(files)
+    assert sum(len(data) for data in files.values()) < PAGE_BUDGET_BYTES
+
+
+async def test_the_status_says_whether_the_bot_is_polling(
+    server: SandboxServer, http: httpx.AsyncClient
+) -> None:
+    status = (await http.get("/sandbox/api/status")).json()
+    assert status["bot"]["connected"] is False
+
+    poll = asyncio.create_task(http.get("/bot123:abc/getUpdates", params={"timeout": 5}))
+    while not server.state.polls_waiting:
+        await asyncio.sleep(0.01)
+    status = (await http.get("/sandbox/api/status")).json()
+    assert status["bot"]["connected"] is True
+    assert status["bot"]["username"] == "tgtrainer_bot"
+    await http.post("/sandbox/api/messages", json={"chat_id": 5, "text": "hi"})
+    assert (await poll).json()["ok"]
+    assert (await http.get("/sandbox/api/status")).json()["last_seq"] == 1
+
+
+async def test_the_chats_are_listed(http: httpx.AsyncClient) -> None:
+    await http.post("/sandbox/api/messages", json={"chat_id": 5, "text": "hi"})
+    await http.post(
+        "/sandbox/api/messages",
+        json={"chat_id": -9, "text": "hello all", "chat_title": "Team", "user_id": 5},
+    )
+    chats = (await http.get("/sandbox/api/chats")).json()["chats"]
+    assert [(c["id"], c["type"]) for c in chats] == [(5, "private"), (-9, "group")]
+    assert chats[1]["title"] == "Team"
