@@ -1,4 +1,4 @@
-"""`tgtrainer sandbox` as a person runs it: one process with the server, the page and the real bot."""
+"""`tgtrainer sandbox` as a person runs it: one process, the server, the page and the real bot."""
 
 from __future__ import annotations
 

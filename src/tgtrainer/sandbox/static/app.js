@@ -817,7 +817,10 @@ function wire() {
       clearReply();
     }
   });
-  input.addEventListener("blur", () => setTimeout(hidePopup, 150));
+  // Late, so that a click in the popup lands first; and only if the focus did not come back.
+  input.addEventListener("blur", () => setTimeout(() => {
+    if (document.activeElement !== input) hidePopup();
+  }, 150));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && app.recorder) { app.recorder.cancelled = true; app.recorder.stop(); }
   });
