@@ -78,3 +78,19 @@ async def test_the_chats_are_listed(http: httpx.AsyncClient) -> None:
     chats = (await http.get("/sandbox/api/chats")).json()["chats"]
     assert [(c["id"], c["type"]) for c in chats] == [(5, "private"), (-9, "group")]
     assert chats[1]["title"] == "Team"
+
+
+async def test_a_page_opened_mid_reply_gets_the_draft_being_written(
+    http: httpx.AsyncClient,
+) -> None:
+    await http.post("/sandbox/api/messages", json={"chat_id": 5, "text": "hi"})
+    bot = "/bot123:abc"
+    draft = {"chat_id": 5, "draft_id": 7, "text": "<b>Half</b> a rep", "parse_mode": "HTML"}
+    assert (await http.post(f"{bot}/sendMessageDraft", json=draft)).json()["ok"]
+    chat = (await http.get("/sandbox/api/chats/5/messages")).json()
+    assert [(d["draft_id"], d["html"]) for d in chat["drafts"]] == [(7, "<b>Half</b> a rep")]
+
+    await http.post(f"{bot}/sendMessage", json={"chat_id": 5, "text": "Half a reply, done."})
+    chat = (await http.get("/sandbox/api/chats/5/messages")).json()
+    assert chat["drafts"] == []
+    assert [m["text"] for m in chat["messages"]] == ["hi", "Half a reply, done."]

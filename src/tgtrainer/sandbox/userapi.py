@@ -178,7 +178,10 @@ class UserApi:
     async def messages(self, request: web.Request) -> web.Response:
         chat_id = int(request.match_info["chat_id"])
         stored = self.state.messages.get(chat_id, {})
-        return web.json_response({"messages": [self.state.user_view(m) for m in stored.values()]})
+        drafts = [draft for (chat, _), draft in self.state.drafts.items() if chat == chat_id]
+        return web.json_response(
+            {"messages": [self.state.user_view(m) for m in stored.values()], "drafts": drafts}
+        )
 
     async def commands(self, request: web.Request) -> web.Response:
         return web.json_response({"commands": self.state.commands})

@@ -254,8 +254,9 @@ async function openChat(chat) {
 async function loadMessages() {
   const chat = app.chat;
   let messages = [];
+  let drafts = [];
   try {
-    ({ messages } = await request("GET", `/chats/${chat.id}/messages`));
+    ({ messages, drafts } = await request("GET", `/chats/${chat.id}/messages`));
   } catch (_) { /* a chat nobody wrote in yet */ }
   if (app.chat !== chat) return;
   messagesBox.replaceChildren();
@@ -266,6 +267,8 @@ async function loadMessages() {
       : "Say hello to the bot, or press Menu for its commands."));
   }
   for (const m of messages) upsertMessage(m, false);
+  app.drafts.clear();
+  for (const draft of drafts || []) showDraft(draft);  // a reply being written right now
   scrollToBottom(true);
 }
 
