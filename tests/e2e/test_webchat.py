@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A microphone that plays a beep, allowed without asking: MediaRecorder records for real.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 ALICE, GROUP = 1001, -1001
 TIMEOUT_MS = 30_000
@@ -228,3 +231,21 @@ def test_a_person_chats_with_the_real_bot_in_the_browser(
     expect(answer.locator(".quote")).to_contain_text("and to you, Alice")
 
     assert_not_blank(page, tmp_path / "group-chat.png")
+
+
+def test_a_voice_note_recorded_with_the_microphone_arrives_as_telegram_sends_it(
+    page: Page, sandbox: SandboxProcess
+) -> None:
+    answered = bot_messages(page)
+    page.locator("#mic-button").click()
+    expect(page.locator("#recording-bar")).to_be_visible()
+    page.wait_for_timeout(2300)  # the length of the recording, not a wait for the app
+    page.locator("#mic-button").click()
+    expect(page.locator("#recording-bar")).to_be_hidden()
+    expect(page.locator(".msg.out .bubble[data-kind='voice'] audio")).to_be_visible()
+    wait_for_more_bot_messages(page, answered)  # the bot got it and answered
+    [voice] = [m for m in user_view(sandbox, ALICE) if m["kind"] == "voice"]
+    assert voice["mime_type"] == "audio/ogg"
+    assert voice["duration"] >= 2
+    stored = httpx.get(f"{sandbox.url}/sandbox/api/files/{voice['file_id']}", timeout=10).content
+    assert describe_audio(stored) == ("ogg", "opus", 48_000, 1)
