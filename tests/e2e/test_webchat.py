@@ -190,6 +190,25 @@ def test_a_person_chats_with_the_real_bot_in_the_browser(
         " return a.duration; }"
     ) == pytest.approx(2.0, abs=0.1)
 
+    # An audio file dropped on the chat: sent as an audio file, kept as it was, with its length.
+    page.evaluate(
+        """async (bytes) => {
+            const file = new File([new Uint8Array(bytes)], "song.wav", {type: "audio/wav"});
+            const data = new DataTransfer();
+            data.items.add(file);
+            const chat = document.getElementById("chat");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                chat.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true}));
+            }
+        }""",
+        list(tone_wav(seconds=3.0)),
+    )
+    expect(page.locator(".bubble[data-kind='audio'] .audio-kind")).to_have_text("song.wav · 0:03")
+    expect(page.locator("#drop-overlay")).to_be_hidden()
+    [song] = [m for m in user_view(sandbox, ALICE) if m["kind"] == "audio"]
+    song_bytes = httpx.get(f"{sandbox.url}/sandbox/api/files/{song['file_id']}", timeout=10)
+    assert song_bytes.content == tone_wav(seconds=3.0)
+
     assert_not_blank(page, tmp_path / "private-chat.png")
 
     # Another user: Bob's own chat with the bot is empty; Alice's stays hers.

@@ -133,7 +133,12 @@ function telegramHtml(html) {
 
 function rebuild(source, target) {
   for (const node of source.childNodes) {
-    if (node.nodeType === Node.TEXT_NODE) { target.append(node.data); continue; }
+    if (node.nodeType === Node.TEXT_NODE) {
+      // A block already ends its line; Telegram counts the newline after it as that line's end.
+      const afterBlock = target.lastChild && ["PRE", "BLOCKQUOTE"].includes(target.lastChild.nodeName);
+      target.append(afterBlock ? node.data.replace(/^\n/, "") : node.data);
+      continue;
+    }
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
     const tag = node.tagName;
     let made = null;
