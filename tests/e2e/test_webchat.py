@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import statistics
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,50 +16,24 @@ from typing import Any
 import av
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.conftest import SCRIPTS
 from tests.support.audio import tone_wav
+from tests.support.browser import chromium
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.sandbox_process import SandboxProcess, sandbox_environment
 
-CHROMIUM = Path("/usr/bin/chromium")
-# What Chromium needs on these machines (no network, running as root); see the Makefile.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A microphone that plays a beep, allowed without asking: MediaRecorder records for real.
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 ALICE, GROUP = 1001, -1001
 TIMEOUT_MS = 30_000
 STREAMED = "**Streaming** works: " + " ".join(f"word{i}" for i in range(40)) + " `done`"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[BrowserContext]:
-    """A fresh Chromium with a new, empty profile."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Debian's chromium is missing: `make install` installs it (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 820},
-        )
+    """One browser for the module: each test's sandbox has its own port, so its own storage."""
+    with chromium() as context:
         yield context
-        context.close()
 
 
 @pytest.fixture

@@ -94,3 +94,26 @@ async def test_a_page_opened_mid_reply_gets_the_draft_being_written(
     chat = (await http.get("/sandbox/api/chats/5/messages")).json()
     assert chat["drafts"] == []
     assert [m["text"] for m in chat["messages"]] == ["hi", "Half a reply, done."]
+
+
+async def test_files_are_served_in_byte_ranges_as_audio_players_ask(
+    http: httpx.AsyncClient,
+) -> None:
+    upload = await http.post(
+        "/sandbox/api/files",
+        data={"chat_id": "5", "kind": "document"},
+        files={"file": ("digits.txt", b"0123456789", "text/plain")},
+    )
+    url = f"/sandbox/api/files/{upload.json()['message']['file_id']}"
+    whole = await http.get(url)
+    assert (whole.status_code, whole.content) == (200, b"0123456789")
+    assert whole.headers["accept-ranges"] == "bytes"
+    for asked, part, shown in [
+        ("bytes=2-4", b"234", "bytes 2-4/10"),
+        ("bytes=7-", b"789", "bytes 7-9/10"),
+        ("bytes=-2", b"89", "bytes 8-9/10"),
+    ]:
+        response = await http.get(url, headers={"Range": asked})
+        assert (response.status_code, response.content) == (206, part)
+        assert response.headers["content-range"] == shown
+    assert (await http.get(url, headers={"Range": "bytes=20-"})).status_code == 416

@@ -210,10 +210,25 @@ class UserApi:
         if stored is None:
             raise web.HTTPNotFound(text="no such file")
         name = quote(stored.file_name or stored.file_path.rpartition("/")[2])
+        headers = {
+            "Content-Disposition": f"inline; filename*=UTF-8''{name}",
+            "Accept-Ranges": "bytes",
+        }
+        content_type = stored.mime_type or "application/octet-stream"
+        # Browsers read an OGG's length from its end: without ranges <audio> may say "Infinity".
+        try:
+            wanted = request.http_range
+        except ValueError:
+            wanted = slice(None)
+        size = len(stored.data)
+        if wanted.start is None and wanted.stop is None:
+            return web.Response(body=stored.data, content_type=content_type, headers=headers)
+        start, stop, _ = wanted.indices(size)
+        if start >= size or start >= stop:
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
         return web.Response(
-            body=stored.data,
-            content_type=stored.mime_type or "application/octet-stream",
-            headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
+            status=206, body=stored.data[start:stop], content_type=content_type, headers=headers
         )
 
     async def status(self, request: web.Request) -> web.Response:
