@@ -214,11 +214,18 @@ def test_a_voice_reply_plays_in_the_chat_and_a_document_downloads(
 
 
 def test_the_command_menu_lists_what_the_bot_registered(page: Page, bot: FakeBot) -> None:
-    page.locator("#input").type("/we")
+    page.locator("#input").type("/")
+    expect(page.locator("#popup .cmd")).to_have_text(["/start", "/weather"])
+    page.locator("#input").type("we")
     expect(page.locator("#popup .cmd")).to_have_text(["/weather"])
     expect(page.locator("#popup .desc")).to_have_text(["Today's weather"])
+    page.locator("#input").press("Backspace")
+    page.locator("#input").press("Backspace")
+    page.locator("#input").press("ArrowDown")
     page.locator("#input").press("Enter")
     expect(page.locator(".msg.out .text", has_text="/weather")).to_be_visible()
+    expect(page.locator("#input")).to_have_value("")
+    expect(page.locator("#popup")).to_be_hidden()
     [update] = bot.updates()
     message = update["message"]
     assert message["text"] == "/weather"

@@ -707,7 +707,11 @@ function commandItems(filter) {
 
 function showCommandMenu(filter = "") {
   if (!app.commands.length) { toast("The bot has not registered any commands yet."); return; }
-  showPopup(commandItems(filter), (item) => sendText(`/${item.value}`));
+  showPopup(commandItems(filter), (item) => {
+    input.value = "";
+    inputChanged();
+    sendText(`/${item.value}`);
+  });
 }
 
 function mentionCandidates(prefix) {
@@ -812,14 +816,21 @@ function wire() {
   }
   input.addEventListener("input", inputChanged);
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    const selected = $("popup").hidden ? null : $("popup").querySelector("button.selected");
+    if (selected && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
       event.preventDefault();
-      const selected = $("popup").hidden ? null : $("popup").querySelector("button.selected");
-      if (selected && !/\s/.test(input.value)) {
-        selected.dispatchEvent(new MouseEvent("mousedown"));
-      } else {
-        sendText();
+      const next = event.key === "ArrowDown" ? selected.nextElementSibling : selected.previousElementSibling;
+      if (next) {
+        selected.classList.remove("selected");
+        next.classList.add("selected");
+        next.scrollIntoView({ block: "nearest" });
       }
+    } else if (selected && (event.key === "Tab" || (event.key === "Enter" && !event.shiftKey))) {
+      event.preventDefault();  // the highlighted command or @name is picked, as in Telegram
+      selected.dispatchEvent(new MouseEvent("mousedown"));
+    } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendText();
     } else if (event.key === "Escape") {
       hidePopup();
       clearReply();
