@@ -7,6 +7,7 @@ buttons, voice notes, documents, chat actions, commands) is checked in the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -257,3 +258,17 @@ def test_a_message_of_another_person_in_the_group_is_theirs(
     update = alices
     assert update["message"]["chat"] == {"id": -1001, "type": "group", "title": "Sandbox group"}
     assert update["message"]["entities"][0]["type"] == "mention"
+
+
+def test_commands_and_mentions_in_typed_text_are_marked_and_a_command_can_be_pressed(
+    page: Page, bot: FakeBot
+) -> None:
+    page.locator("#input").fill("see /weather and ask @bob_sandbox on https://example.org/x")
+    page.locator("#input").press("Enter")
+    typed = page.locator(".msg.out .text").last
+    expect(typed.locator(".command")).to_have_text("/weather")
+    expect(typed.locator(".mention")).to_have_text("@bob_sandbox")
+    expect(typed.locator("a")).to_have_attribute("href", "https://example.org/x")
+    typed.locator(".command").click()
+    expect(page.locator(".msg.out .text").last).to_have_text(re.compile(r"^/weather"))
+    assert [u["message"]["text"] for u in bot.updates()][-1] == "/weather"

@@ -17,7 +17,7 @@ from tgtrainer.sandbox import audio
 from tgtrainer.sandbox.state import JSON, Fault, SandboxState
 
 _ENTITY_PATTERNS = (
-    ("bot_command", re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")),
+    ("bot_command", re.compile(r"(?<![^\s])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}")),
     ("url", re.compile(r"https?://[^\s<>\"]+")),
 )

@@ -172,7 +172,35 @@ function rebuild(source, target) {
   }
 }
 
+// What a person typed, with the commands, @mentions and links Telegram marks in it (the
+// entities' offsets count UTF-16 units, as JavaScript strings do).
+function typedText(text, entities) {
+  const fragment = document.createDocumentFragment();
+  let at = 0;
+  for (const entity of entities) {
+    if (entity.offset < at || !["bot_command", "mention", "url"].includes(entity.type)) continue;
+    fragment.append(text.slice(at, entity.offset));
+    const part = text.slice(entity.offset, entity.offset + entity.length);
+    let node;
+    if (entity.type === "url") {
+      node = el("a", "", part);
+      node.href = part;
+      node.target = "_blank";
+      node.rel = "noopener noreferrer";
+    } else {
+      node = el("span", entity.type === "bot_command" ? "command" : "mention", part);
+      if (entity.type === "bot_command") node.title = "Send this command";
+    }
+    fragment.append(node);
+    at = entity.offset + entity.length;
+  }
+  fragment.append(text.slice(at));
+  return fragment;
+}
+
 messagesBox.addEventListener("click", (event) => {
+  const command = event.target.closest(".text .command");
+  if (command) sendText(command.textContent);
   const spoiler = event.target.closest(".spoiler");
   if (spoiler) spoiler.classList.add("shown");
   const quote = event.target.closest("blockquote.expandable");
@@ -344,7 +372,7 @@ function renderMessage(m) {
   if (attachment) bubble.append(attachment);
   if (m.text) {
     const text = el("div", "text");
-    text.append(telegramHtml(m.html));
+    text.append(m.from_bot ? telegramHtml(m.html) : typedText(m.text, m.entities || []));
     bubble.append(text);
   }
   const meta = el("span", "meta", (m.edit_date ? "edited " : "") + clock(m.edit_date || m.date));
