@@ -8,6 +8,7 @@ send a document and a voice note, switch to another user and to the group, reloa
 from __future__ import annotations
 
 import io
+import socket
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,40 @@ def test_a_voice_note_recorded_with_the_microphone_arrives_as_telegram_sends_it(
     assert voice["duration"] >= 2
     stored = httpx.get(f"{sandbox.url}/sandbox/api/files/{voice['file_id']}", timeout=10).content
     assert describe_audio(stored) == ("ogg", "opus", 48_000, 1)
+
+
+def test_the_open_page_rides_out_a_restart_of_the_sandbox(
+    browser: BrowserContext, fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = SandboxProcess(
+        sandbox_environment(fake_openai, tmp_path / "data"), tmp_path, "--port", str(port)
+    )
+    url = process.start()
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(url)
+        send(page, "before the restart")
+        expect(
+            page.locator(".msg.in .text", has_text="You said: before the restart")
+        ).to_be_visible()
+
+        assert process.stop() == 0
+        expect(page.locator("#banner")).to_contain_text("not answering")
+        assert process.start() == url
+        expect(page.locator("#banner")).to_be_hidden()
+        expect(
+            page.locator(".msg.in .text", has_text="You said: before the restart")
+        ).to_be_visible()
+
+        send(page, "after the restart")
+        expect(
+            page.locator(".msg.in .text", has_text="You said: after the restart")
+        ).to_be_visible()
+        expect(page.locator(".msg")).to_have_count(4)
+    finally:
+        page.close()
+        assert process.stop() == 0
