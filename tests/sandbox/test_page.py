@@ -117,3 +117,19 @@ async def test_files_are_served_in_byte_ranges_as_audio_players_ask(
         assert (response.status_code, response.content) == (206, part)
         assert response.headers["content-range"] == shown
     assert (await http.get(url, headers={"Range": "bytes=20-"})).status_code == 416
+
+
+async def test_another_web_site_cannot_chat_through_the_visitors_browser(
+    server: SandboxServer, http: httpx.AsyncClient
+) -> None:
+    body = {"chat_id": 5, "text": "sent by another site"}
+    refused = await http.post(
+        "/sandbox/api/messages", json=body, headers={"Origin": "http://evil.example"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "Requests from other sites are refused."
+    assert server.state.messages.get(5, {}) == {}
+
+    own = await http.post("/sandbox/api/messages", json=body, headers={"Origin": server.url})
+    assert own.status_code == 200
+    assert (await http.get("/sandbox/api/status", headers={"Origin": "http://x"})).is_success

@@ -11,9 +11,10 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from tgtrainer.sandbox.store import SandboxStore
 from tgtrainer.sandbox.userapi import UserApi
 
 log = logging.getLogger(__name__)
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 
 
@@ -59,7 +61,7 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 2**20)
+        app = web.Application(client_max_size=64 * 2**20, middlewares=[_same_origin_only])
         app.add_routes(
             [
                 web.route("*", "/bot{token}/{method}", self._bot_api),
@@ -129,6 +131,24 @@ class SandboxServer:
         if stored is None:
             return _error(404, "Not Found")
         return web.Response(body=stored.data, content_type="application/octet-stream")
+
+
+@web.middleware
+async def _same_origin_only(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Refuse what another web site's page sends to the user API from a browser.
+
+    Scripts and tests send no Origin; browsers always do on a cross-site POST, and a plain form
+    post or a `no-cors` fetch needs no preflight, so without this any page could chat here.
+    """
+    origin = request.headers.get("Origin")
+    if (
+        origin is not None
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.path.startswith("/sandbox/api/")
+        and urlsplit(origin).netloc != request.host
+    ):
+        return web.json_response({"error": "Requests from other sites are refused."}, status=403)
+    return await handler(request)
 
 
 async def _cancel_leftovers() -> None:

@@ -596,6 +596,7 @@ function applyStatus(status) {
   if (before !== app.bot.first_name) renderChatList();
   renderBanner();
   if (app.chat) renderSubtitle();
+  if (!settled()) wakeStatus();
 }
 
 function renderBanner() {
@@ -618,11 +619,19 @@ function renderBanner() {
   banner.hidden = !text;
 }
 
+function settled() {
+  return app.bot.connected && !["loading", "waiting"].includes(app.model.state);
+}
+
+let wakeStatus = () => {};
 async function watchStatus() {
   for (;;) {
     try { applyStatus(await request("GET", "/status")); } catch (_) { /* listen() says so */ }
-    const settled = app.bot.connected && !["loading", "waiting"].includes(app.model.state);
-    await sleep(settled ? 10000 : 1000);
+    // Every second while something is on its way, else every ten (or when woken).
+    await new Promise((resolve) => {
+      wakeStatus = resolve;
+      setTimeout(resolve, settled() ? 10000 : 1000);
+    });
   }
 }
 
