@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -37,6 +38,11 @@ async def test_the_page_and_everything_it_loads_are_served(http: httpx.AsyncClie
         response = await http.get(asset)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(kind)
+    script = (await http.get("/static/app.js")).text
+    for module in re.findall(r'from "\./([\w.]+\.js)"', script):
+        imported = await http.get(f"/static/{module}")
+        assert imported.status_code == 200
+        assert imported.headers["content-type"].startswith("text/javascript")
 
 
 @pytest.mark.parametrize("path", ["/static/nothing.js", "/static/..%2Fserver.py", "/static/x.py"])

@@ -1,16 +1,17 @@
 // tgtrainer sandbox web chat: plain JavaScript, no build step.
 // It talks to the sandbox's user API (/sandbox/api/...): it sends what a person types, records
 // or attaches, and long-polls the event log to show what the bot does, as Telegram would.
-"use strict";
+import { telegramHtml, typedText } from "./telegram_html.js";
+import {
+  API, avatar, clock, colorFor, duration, el, errorText, fileSize, request, sleep, toast,
+} from "./util.js";
 
-const API = "/sandbox/api";
 const USERS = [
   { id: 1001, first_name: "Alice", username: "alice_sandbox", language_code: "en" },
   { id: 1002, first_name: "Bob", username: "bob_sandbox", language_code: "en" },
   { id: 1003, first_name: "Carol", username: "carol_sandbox", language_code: "en" },
 ];
 const GROUP = { id: -1001, type: "group", title: "Sandbox group" };
-const COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
 const ACTIONS = {
   typing: "typing…", record_voice: "recording a voice note…", upload_voice: "sending a voice note…",
   upload_document: "sending a file…", upload_photo: "sending a photo…", record_video_note: "recording a video…",
@@ -37,69 +38,16 @@ const $ = (id) => document.getElementById(id);
 const messagesBox = $("messages");
 const input = $("input");
 
-// -- small helpers ----------------------------------------------------------------------------
+messagesBox.addEventListener("click", (event) => {
+  const command = event.target.closest(".text .command");
+  if (command) sendText(command.textContent);
+  const spoiler = event.target.closest(".spoiler");
+  if (spoiler) spoiler.classList.add("shown");
+  const quote = event.target.closest("blockquote.expandable");
+  if (quote) quote.classList.toggle("open");
+});
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
-
-async function request(method, path, body) {
-  const options = { method, headers: {} };
-  if (body !== undefined) {
-    options.body = JSON.stringify(body);
-    options.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(API + path, options);
-  if (!response.ok) throw new Error(await errorText(response.status, await response.text()));
-  return response.json();
-}
-
-function errorText(status, text) {
-  try { const parsed = JSON.parse(text); if (parsed.error) return parsed.error; } catch (_) { /* text */ }
-  return text || `HTTP ${status}`;
-}
-
-let toastTimer = 0;
-function toast(text, ms = 3500) {
-  const box = $("toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, ms);
-}
-
-function colorFor(id) {
-  const n = Math.abs(Number(id) || 0);
-  return COLORS[(n + Math.floor(n / 7)) % COLORS.length];
-}
-
-function avatar(name, id, className = "avatar") {
-  const node = el("div", className, (name || "?").trim().charAt(0).toUpperCase());
-  node.style.background = colorFor(id);
-  return node;
-}
-
-function clock(seconds) {
-  const date = new Date(seconds * 1000);
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function duration(seconds) {
-  const s = Math.max(0, Math.round(seconds || 0));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function fileSize(bytes) {
-  if (bytes == null) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+// -- who said what ---------------------------------------------------------------------------
 
 function isGroup(chat) { return chat && chat.type !== "private"; }
 
@@ -115,97 +63,6 @@ function plainLine(m) {
   const text = (m.text || "").replace(/\s+/g, " ").trim();
   return [lead, text].filter(Boolean).join(" · ") || "…";
 }
-
-// -- Telegram HTML, sanitised ----------------------------------------------------------------
-// Only the tags Telegram accepts are rebuilt (as new elements, never through innerHTML);
-// anything else keeps its text and loses its markup.
-
-const SIMPLE_TAGS = {
-  B: "b", STRONG: "b", I: "i", EM: "i", U: "u", INS: "u", S: "s", STRIKE: "s", DEL: "s", PRE: "pre",
-};
-
-function telegramHtml(html) {
-  const doc = new DOMParser().parseFromString(`<!doctype html><body>${html || ""}</body>`, "text/html");
-  const fragment = document.createDocumentFragment();
-  rebuild(doc.body, fragment);
-  return fragment;
-}
-
-function rebuild(source, target) {
-  for (const node of source.childNodes) {
-    if (node.nodeType === Node.TEXT_NODE) {
-      // A block already ends its line; Telegram counts the newline after it as that line's end.
-      const afterBlock = target.lastChild && ["PRE", "BLOCKQUOTE"].includes(target.lastChild.nodeName);
-      target.append(afterBlock ? node.data.replace(/^\n/, "") : node.data);
-      continue;
-    }
-    if (node.nodeType !== Node.ELEMENT_NODE) continue;
-    const tag = node.tagName;
-    let made = null;
-    if (SIMPLE_TAGS[tag]) {
-      made = document.createElement(SIMPLE_TAGS[tag]);
-    } else if (tag === "A") {
-      const href = node.getAttribute("href") || "";
-      if (/^(https?:|tg:|mailto:)/i.test(href)) {
-        made = el("a");
-        made.href = href;
-        made.target = "_blank";
-        made.rel = "noopener noreferrer";
-      }
-    } else if (tag === "CODE") {
-      made = el("code");
-      const language = /^language-([\w+#.-]{1,32})$/.exec(node.getAttribute("class") || "");
-      if (language && target instanceof HTMLElement && target.tagName === "PRE") {
-        target.dataset.lang = language[1];
-      }
-    } else if (tag === "BLOCKQUOTE") {
-      made = el("blockquote", node.hasAttribute("expandable") ? "expandable" : "");
-    } else if ((tag === "SPAN" && node.classList.contains("tg-spoiler")) || tag === "TG-SPOILER") {
-      made = el("span", "spoiler");
-    }
-    if (made) {
-      rebuild(node, made);
-      target.append(made);
-    } else {
-      rebuild(node, target);
-    }
-  }
-}
-
-// What a person typed, with the commands, @mentions and links Telegram marks in it (the
-// entities' offsets count UTF-16 units, as JavaScript strings do).
-function typedText(text, entities) {
-  const fragment = document.createDocumentFragment();
-  let at = 0;
-  for (const entity of entities) {
-    if (entity.offset < at || !["bot_command", "mention", "url"].includes(entity.type)) continue;
-    fragment.append(text.slice(at, entity.offset));
-    const part = text.slice(entity.offset, entity.offset + entity.length);
-    let node;
-    if (entity.type === "url") {
-      node = el("a", "", part);
-      node.href = part;
-      node.target = "_blank";
-      node.rel = "noopener noreferrer";
-    } else {
-      node = el("span", entity.type === "bot_command" ? "command" : "mention", part);
-      if (entity.type === "bot_command") node.title = "Send this command";
-    }
-    fragment.append(node);
-    at = entity.offset + entity.length;
-  }
-  fragment.append(text.slice(at));
-  return fragment;
-}
-
-messagesBox.addEventListener("click", (event) => {
-  const command = event.target.closest(".text .command");
-  if (command) sendText(command.textContent);
-  const spoiler = event.target.closest(".spoiler");
-  if (spoiler) spoiler.classList.add("shown");
-  const quote = event.target.closest("blockquote.expandable");
-  if (quote) quote.classList.toggle("open");
-});
 
 // -- the chat list and the user ---------------------------------------------------------------
 
