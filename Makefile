@@ -1,9 +1,11 @@
-# The two commands of the README: `make run` (later `make sandbox`) and `make test`.
+# The two commands of the README: `make sandbox` and `make test`.
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run sandbox test lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,7 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[local,dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(CHROMIUM)
+
+# The browser tests of the sandbox web chat drive Debian's chromium (never `playwright install`).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+sandbox: install
+	$(BIN)/tgtrainer sandbox
 
 run: install
 	$(BIN)/tgtrainer run

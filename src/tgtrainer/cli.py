@@ -7,6 +7,7 @@ shows what is in effect.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 
 import click
@@ -65,3 +66,57 @@ def config() -> None:
     """Print the effective configuration, secrets masked."""
     for name, value in _settings().masked().items():
         click.echo(f"{name}={value}")
+
+
+# -- tgtrainer sandbox ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Only this machine reaches 127.0.0.1; another address lets "
+    "anyone who can reach it chat as anyone.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the web chat [default: SANDBOX_PORT, 8080; 0 picks a free one].",
+)
+def sandbox(host: str, port: int | None) -> None:
+    """Try the bot in your browser: a local Telegram server, the real bot and a web chat.
+
+    No Telegram account and no keys: the bot runs exactly as `tgtrainer run` runs it, with the
+    model your settings choose (the bundled local one by default). Chats are kept in the data
+    directory next to the bot's database.
+    """
+    settings = _settings()
+    token_secret = secrets.token_urlsafe(24)
+    configure_logging(
+        settings.log_level,
+        secrets=[token_secret]
+        + ([settings.openai_api_key.get_secret_value()] if settings.openai_api_key else []),
+    )
+    from tgtrainer.sandbox.launch import SandboxStartError, run_sandbox
+
+    def announce(url: str) -> None:
+        click.echo(f"tgtrainer sandbox: open {url} in your browser (Ctrl-C stops it)")
+        if host != "127.0.0.1" and host != "localhost":
+            click.echo(f"warning: listening on {host}: anyone who can reach it can use the bot")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(
+            run_sandbox(
+                settings,
+                host=host,
+                port=settings.sandbox_port if port is None else port,
+                token_secret=token_secret,
+                announce=announce,
+            )
+        )
+    except SandboxStartError as error:
+        click.echo(f"Cannot start: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     )
     admin_user_ids: IdList = Field(default=frozenset(), description="Users with admin rights.")
 
+    # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
+    sandbox_port: int = Field(default=8080, ge=0, le=65535)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

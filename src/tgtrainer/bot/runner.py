@@ -23,15 +23,20 @@ class BotStartError(Exception):
     """The bot could not start for a reason the user can fix; the message says which."""
 
 
-async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies finish before exit."""
+async def run_bot(
+    settings: Settings, stop: asyncio.Event | None = None, model: ChatModel | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies finish before exit.
+
+    `model` replaces the one `settings` choose (the sandbox passes one it can watch loading).
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        model = build_chat_model(settings)
+        model = model if model is not None else build_chat_model(settings)
     except ConfigurationError as error:
         raise BotStartError(str(error)) from None
     database = Database(settings.database_path)

@@ -134,7 +134,9 @@ async def get_updates(state: SandboxState, params: JSON) -> list[JSON]:
 
 async def set_my_commands(state: SandboxState, params: JSON) -> bool:
     commands = params.get("commands") or []
-    state.commands = [{"command": c["command"], "description": c["description"]} for c in commands]
+    state.set_commands(
+        [{"command": c["command"], "description": c["description"]} for c in commands]
+    )
     await state.add_event("commands", 0, commands=state.commands)
     return True
 
@@ -144,7 +146,8 @@ async def get_my_commands(state: SandboxState, params: JSON) -> list[JSON]:
 
 
 async def delete_my_commands(state: SandboxState, params: JSON) -> bool:
-    state.commands = []
+    state.set_commands([])
+    await state.add_event("commands", 0, commands=state.commands)
     return True
 
 
@@ -290,12 +293,12 @@ async def answer_callback_query(state: SandboxState, params: JSON) -> bool:
 
 async def set_message_reaction(state: SandboxState, params: JSON) -> bool:
     chat = _chat(state, params)
-    await state.add_event(
-        "reaction",
-        chat["id"],
-        message_id=_int(params, "message_id"),
-        reaction=params.get("reaction") or [],
-    )
+    message_id = _int(params, "message_id")
+    if state.message(chat["id"], message_id) is None:
+        raise bad_request("message to react not found")
+    reaction = list(params.get("reaction") or [])
+    state.reactions[(chat["id"], message_id)] = reaction
+    await state.add_event("reaction", chat["id"], message_id=message_id, reaction=reaction)
     return True
 
 

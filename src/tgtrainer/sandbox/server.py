@@ -11,16 +11,21 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from tgtrainer.sandbox.botapi import BotApiError, call, decode_parameters
+from tgtrainer.sandbox.page import page_routes
 from tgtrainer.sandbox.state import SandboxState
+from tgtrainer.sandbox.store import SandboxStore
 from tgtrainer.sandbox.userapi import UserApi
 
 log = logging.getLogger(__name__)
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 
 
@@ -28,7 +33,8 @@ class SandboxServer:
     """Start with `await start()` (or `serve_in_thread()`), stop with `await stop()`.
 
     `tokens` limits which bot tokens are accepted; by default any well-formed token is, and the
-    bot's id is the number in front of the first one used.
+    bot's id is the number in front of the first one used. With `state_path` the chats live in
+    that SQLite file and survive a restart; without it they live in memory only.
     """
 
     def __init__(
@@ -38,12 +44,15 @@ class SandboxServer:
         port: int = 0,
         bot_username: str = "tgtrainer_bot",
         tokens: Sequence[str] | None = None,
+        state_path: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.tokens = set(tokens) if tokens else None
         first_id = int(next(iter(tokens)).split(":")[0]) if tokens else 0
         self.state = SandboxState(bot_id=first_id, bot_username=bot_username)
+        if state_path is not None:
+            self.state.attach(SandboxStore(state_path))
         self.user_api = UserApi(self.state)
         self._runner: web.AppRunner | None = None
 
@@ -52,12 +61,13 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 2**20)
+        app = web.Application(client_max_size=64 * 2**20, middlewares=[_same_origin_only])
         app.add_routes(
             [
                 web.route("*", "/bot{token}/{method}", self._bot_api),
                 web.get("/file/bot{token}/{file_path:.+}", self._file),
                 *self.user_api.routes(),
+                *page_routes(),
             ]
         )
         return app
@@ -73,6 +83,9 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.state.store is not None:
+            self.state.store.close()
+            self.state.store = None
 
     @contextlib.contextmanager
     def serve_in_thread(self) -> Iterator[SandboxServer]:
@@ -98,7 +111,7 @@ class SandboxServer:
         if match is None or (self.tokens is not None and token not in self.tokens):
             return False
         if not self.state.bot_id:
-            self.state.bot_id = int(match.group(1))
+            self.state.set_bot(int(match.group(1)))
         return int(match.group(1)) == self.state.bot_id
 
     async def _bot_api(self, request: web.Request) -> web.Response:
@@ -118,6 +131,24 @@ class SandboxServer:
         if stored is None:
             return _error(404, "Not Found")
         return web.Response(body=stored.data, content_type="application/octet-stream")
+
+
+@web.middleware
+async def _same_origin_only(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Refuse what another web site's page sends to the user API from a browser.
+
+    Scripts and tests send no Origin; browsers always do on a cross-site POST, and a plain form
+    post or a `no-cors` fetch needs no preflight, so without this any page could chat here.
+    """
+    origin = request.headers.get("Origin")
+    if (
+        origin is not None
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.path.startswith("/sandbox/api/")
+        and urlsplit(origin).netloc != request.host
+    ):
+        return web.json_response({"error": "Requests from other sites are refused."}, status=403)
+    return await handler(request)
 
 
 async def _cancel_leftovers() -> None:

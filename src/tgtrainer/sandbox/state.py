@@ -3,18 +3,20 @@
 Plain data and no HTTP. Messages are kept as Bot API JSON dicts, exactly what the bot receives; the
 event log is what a person in the chat would see (new, edited and deleted messages, drafts,
 chat actions), in order, numbered by `seq` so that a page or a test can wait for what comes next.
+With a `SandboxStore` attached, every lasting change is written through to disk (see store.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from tgtrainer.sandbox.store import SandboxStore, SavedFile, Snapshot
 
 JSON = dict[str, Any]
 
@@ -62,11 +64,86 @@ class SandboxState:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     callback_queries: dict[str, JSON] = field(default_factory=dict)
-    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
+    reactions: dict[tuple[int, int], list[JSON]] = field(default_factory=dict)
+    last_poll: float | None = None
+    """`time.monotonic()` when the bot's last getUpdates ended."""
+    polls_waiting: int = 0
+    model_status: JSON = field(default_factory=lambda: {"state": "unknown"})
+    """What the page shows about the chat model (set by whoever runs the bot, if anyone)."""
+    store: SandboxStore | None = None
+    last_update_id: int = 0
+    last_file_number: int = 0
+    last_message_ids: dict[int, int] = field(default_factory=dict)
     _updates_changed: asyncio.Condition | None = None
     _events_changed: asyncio.Condition | None = None
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def attach(self, store: SandboxStore) -> None:
+        """Take up what `store` holds, then write every lasting change through to it."""
+        self._restore(store.load())
+        self.store = store
+        if self.bot_id:
+            store.save_meta("bot", {"id": self.bot_id, "username": self.bot_username})
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        bot = snapshot.meta.get("bot")
+        if bot and not self.bot_id:
+            self.bot_id = int(bot["id"])
+        self.commands = list(snapshot.meta.get("commands", []))
+        self.last_update_id = int(snapshot.meta.get("last_update_id", 0))
+        self.last_file_number = int(snapshot.meta.get("last_file_number", 0))
+        for chat_id, (chat, last_message_id) in snapshot.chats.items():
+            self.chats[chat_id] = chat
+            self.messages[chat_id] = {}
+            self.last_message_ids[chat_id] = last_message_id
+        for chat_id, message, html, reactions in snapshot.messages:
+            message["chat"] = self.chats[chat_id]
+            self.messages[chat_id][message["message_id"]] = message
+            if html is not None:
+                self.html[(chat_id, message["message_id"])] = html
+            if reactions:
+                self.reactions[(chat_id, message["message_id"])] = reactions
+        for saved in snapshot.files:
+            self.files[saved.file_id] = StoredFile(
+                saved.file_id,
+                saved.file_unique_id,
+                saved.data,
+                saved.file_path,
+                saved.file_name,
+                saved.mime_type,
+            )
+        self.updates = snapshot.updates
+
+    def set_bot(self, bot_id: int) -> None:
+        self.bot_id = bot_id
+        if self.store is not None:
+            self.store.save_meta("bot", {"id": bot_id, "username": self.bot_username})
+
+    def set_commands(self, commands: list[JSON]) -> None:
+        self.commands = commands
+        if self.store is not None:
+            self.store.save_meta("commands", commands)
+
+    def _persist(self, event: JSON) -> None:
+        """Write through the lasting change an event announces."""
+        if self.store is None:
+            return
+        chat_id = event["chat_id"]
+        if event["type"] in ("message", "edit", "reaction"):
+            message_id = (
+                event["message"]["message_id"] if "message" in event else event["message_id"]
+            )
+            message = self.message(chat_id, message_id)
+            if message is not None:
+                self.store.save_message(
+                    message,
+                    self.html.get((chat_id, message_id)),
+                    self.reactions.get((chat_id, message_id)),
+                    self.last_message_ids[chat_id],
+                )
+        elif event["type"] == "delete":
+            self.store.delete_message(chat_id, event["message_id"])
 
     # -- the bot and the chats -----------------------------------------------------------
 
@@ -95,7 +172,9 @@ class SandboxState:
                 chat = {"id": chat_id, "type": chat_type, "title": title or f"Group {-chat_id}"}
             self.chats[chat_id] = chat
             self.messages[chat_id] = {}
-            self._message_ids[chat_id] = itertools.count(1)
+            self.last_message_ids[chat_id] = 0
+            if self.store is not None:
+                self.store.save_chat(chat, 0)
         return chat
 
     # -- messages ------------------------------------------------------------------------
@@ -103,8 +182,9 @@ class SandboxState:
     def add_message(
         self, chat_id: int, sender: JSON, content: JSON, html: str | None = None
     ) -> JSON:
+        self.last_message_ids[chat_id] += 1
         message: JSON = {
-            "message_id": next(self._message_ids[chat_id]),
+            "message_id": self.last_message_ids[chat_id],
             "date": int(time.time()),
             "chat": self.chats[chat_id],
             "from": sender,
@@ -145,6 +225,7 @@ class SandboxState:
             "reply_markup": message.get("reply_markup"),
             "reply_to_message_id": (message.get("reply_to_message") or {}).get("message_id"),
             "kind": attachment or "text",
+            "reactions": self.reactions.get((chat_id, message_id), []),
         }
         if attachment is not None:
             payload = message[attachment]
@@ -154,6 +235,7 @@ class SandboxState:
                 file_name=payload.get("file_name"),
                 mime_type=payload.get("mime_type"),
                 duration=payload.get("duration"),
+                file_size=payload.get("file_size"),
             )
         return view
 
@@ -162,7 +244,8 @@ class SandboxState:
     def store_file(
         self, data: bytes, kind: str, file_name: str | None, mime_type: str | None
     ) -> StoredFile:
-        number = next(self._file_ids)
+        self.last_file_number += 1
+        number = self.last_file_number
         suffix = re.sub(r"[^A-Za-z0-9.]", "", (file_name or "").rpartition(".")[2])[:8]
         stored = StoredFile(
             file_id=f"{kind}-{number}-sandbox",
@@ -173,6 +256,18 @@ class SandboxState:
             mime_type=mime_type,
         )
         self.files[stored.file_id] = stored
+        if self.store is not None:
+            self.store.save_file(
+                SavedFile(
+                    stored.file_id,
+                    stored.file_unique_id,
+                    stored.file_path,
+                    file_name,
+                    mime_type,
+                    data,
+                ),
+                number,
+            )
         return stored
 
     def file_by_path(self, file_path: str) -> StoredFile | None:
@@ -186,19 +281,32 @@ class SandboxState:
         return self._updates_changed, self._events_changed
 
     async def add_update(self, payload: JSON) -> JSON:
-        update = {"update_id": next(self._update_ids), **payload}
+        self.last_update_id += 1
+        update = {"update_id": self.last_update_id, **payload}
         updates_changed, _ = self._conditions()
         async with updates_changed:
             self.updates.append(update)
+            if self.store is not None:
+                self.store.add_update(update)
             updates_changed.notify_all()
         return update
 
     async def take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
         """Updates from `offset` on, waiting up to `timeout` seconds for the first one."""
+        self.polls_waiting += 1
+        try:
+            return await self._take_updates(offset, limit, timeout)
+        finally:
+            self.polls_waiting -= 1
+            self.last_poll = time.monotonic()
+
+    async def _take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
         updates_changed, _ = self._conditions()
         async with updates_changed:
             if offset:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                if self.store is not None:
+                    self.store.confirm_updates(offset)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     updates_changed.wait_for(lambda: bool(self.updates)), timeout
@@ -209,6 +317,7 @@ class SandboxState:
         _, events_changed = self._conditions()
         async with events_changed:
             event = {"seq": len(self.events) + 1, "type": event_type, "chat_id": chat_id, **details}
+            self._persist(event)
             self.events.append(event)
             events_changed.notify_all()
         return event
@@ -223,6 +332,12 @@ class SandboxState:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(events_changed.wait_for(lambda: bool(matching())), timeout)
             return matching()
+
+    def bot_connected(self, grace: float = 3.0) -> bool:
+        """Whether the bot is polling now (or was a moment ago, between two long polls)."""
+        if self.polls_waiting:
+            return True
+        return self.last_poll is not None and time.monotonic() - self.last_poll < grace
 
     def take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)

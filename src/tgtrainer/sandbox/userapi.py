@@ -5,16 +5,19 @@ JSON over HTTP under /sandbox/api/, used by the tests, the benchmarks and the we
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import deque
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
+from tgtrainer.sandbox import audio
 from tgtrainer.sandbox.state import JSON, Fault, SandboxState
 
 _ENTITY_PATTERNS = (
-    ("bot_command", re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")),
+    ("bot_command", re.compile(r"(?<![^\s])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}")),
     ("url", re.compile(r"https?://[^\s<>\"]+")),
 )
@@ -74,6 +77,8 @@ class UserApi:
             web.get("/sandbox/api/stats", self.stats),
             web.post("/sandbox/api/faults", self.faults),
             web.get("/sandbox/api/files/{file_id}", self.download),
+            web.get("/sandbox/api/status", self.status),
+            web.get("/sandbox/api/chats", self.chats),
         ]
 
     async def _post(self, chat_id: int, body: JSON, content: JSON) -> web.Response:
@@ -115,10 +120,24 @@ class UserApi:
             raise web.HTTPBadRequest(text=f"kind: one of {', '.join(FILE_KINDS)}")
         file_name = str(body.get("file_name") or upload.filename or "file")
         mime_type = str(body.get("mime_type") or upload.content_type or "application/octet-stream")
-        stored = self.state.store_file(upload.file.read(), kind, file_name, mime_type)
+        data = upload.file.read()
+        seconds = int(float(body.get("duration") or 0))
+        if kind == "voice":
+            # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
+            try:
+                note = await asyncio.to_thread(audio.to_voice_note, data)
+            except audio.AudioError as error:
+                return web.json_response({"error": str(error)}, status=400)
+            data, seconds, mime_type = note.data, note.duration, audio.VOICE_MIME_TYPE
+            file_name = "voice.ogg"
+        elif kind == "audio" and not seconds:
+            seconds = await asyncio.to_thread(audio.duration, data)
+        if not data:
+            return web.json_response({"error": "This file is empty."}, status=400)
+        stored = self.state.store_file(data, kind, file_name, mime_type)
         payload: JSON = {**stored.as_json(), "mime_type": mime_type}
         if kind in ("voice", "audio", "video_note", "video"):
-            payload["duration"] = int(float(body.get("duration") or 0))
+            payload["duration"] = seconds
         if kind in ("document", "audio", "video"):
             payload["file_name"] = file_name
         if kind == "video_note":
@@ -159,7 +178,10 @@ class UserApi:
     async def messages(self, request: web.Request) -> web.Response:
         chat_id = int(request.match_info["chat_id"])
         stored = self.state.messages.get(chat_id, {})
-        return web.json_response({"messages": [self.state.user_view(m) for m in stored.values()]})
+        drafts = [draft for (chat, _), draft in self.state.drafts.items() if chat == chat_id]
+        return web.json_response(
+            {"messages": [self.state.user_view(m) for m in stored.values()], "drafts": drafts}
+        )
 
     async def commands(self, request: web.Request) -> web.Response:
         return web.json_response({"commands": self.state.commands})
@@ -187,6 +209,37 @@ class UserApi:
         stored = self.state.files.get(request.match_info["file_id"])
         if stored is None:
             raise web.HTTPNotFound(text="no such file")
+        name = quote(stored.file_name or stored.file_path.rpartition("/")[2])
+        headers = {
+            "Content-Disposition": f"inline; filename*=UTF-8''{name}",
+            "Accept-Ranges": "bytes",
+        }
+        content_type = stored.mime_type or "application/octet-stream"
+        # Browsers read an OGG's length from its end: without ranges <audio> may say "Infinity".
+        try:
+            wanted = request.http_range
+        except ValueError:
+            wanted = slice(None)
+        size = len(stored.data)
+        if wanted.start is None and wanted.stop is None:
+            return web.Response(body=stored.data, content_type=content_type, headers=headers)
+        start, stop, _ = wanted.indices(size)
+        if start >= size or start >= stop:
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
         return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+            status=206, body=stored.data[start:stop], content_type=content_type, headers=headers
         )
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What the page shows while things start: is the bot polling, is its model loaded."""
+        return web.json_response(
+            {
+                "bot": {**self.state.bot_user(), "connected": self.state.bot_connected()},
+                "model": self.state.model_status,
+                "last_seq": len(self.state.events),
+            }
+        )
+
+    async def chats(self, request: web.Request) -> web.Response:
+        return web.json_response({"chats": list(self.state.chats.values())})

@@ -1,0 +1,71 @@
+"""Audio as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
+
+A browser records WebM/Opus (MediaRecorder) and people upload WAV, FLAC, MP3...: whatever comes in
+is decoded and encoded again with PyAV (FFmpeg inside the wheel). Blocking: call it in a thread.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import av.error
+
+VOICE_RATE = 48_000
+VOICE_BIT_RATE = 32_000  # about what Telegram's own apps record
+VOICE_MIME_TYPE = "audio/ogg"
+
+
+class AudioError(Exception):
+    """The upload is not audio we can read; the message is a sentence for the person."""
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceNote:
+    data: bytes
+    duration: int  # whole seconds, as the Bot API gives it
+    seconds: float
+
+
+def to_voice_note(data: bytes) -> VoiceNote:
+    """Any audio (or the sound of a video) as an OGG/Opus 48 kHz mono voice note."""
+    output = io.BytesIO()
+    samples = 0
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            if not source.streams.audio:
+                raise AudioError("This file has no sound to send as a voice note.")
+            with av.open(output, mode="w", format="ogg") as target:
+                encoder = target.add_stream("libopus", rate=VOICE_RATE)
+                encoder.codec_context.layout = "mono"
+                encoder.codec_context.format = "s16"
+                encoder.codec_context.bit_rate = VOICE_BIT_RATE
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=VOICE_RATE)
+                for frame in source.decode(source.streams.audio[0]):
+                    for mono in resampler.resample(frame):
+                        samples += mono.samples
+                        target.mux(encoder.encode(mono))
+                for mono in resampler.resample(None):
+                    samples += mono.samples
+                    target.mux(encoder.encode(mono))
+                target.mux(encoder.encode(None))
+    except av.error.FFmpegError as error:
+        raise AudioError("This file is not audio the sandbox can read.") from error
+    if samples == 0:
+        raise AudioError("This recording is empty.")
+    seconds = samples / VOICE_RATE
+    return VoiceNote(output.getvalue(), max(1, round(seconds)), seconds)
+
+
+def duration(data: bytes) -> int:
+    """Whole seconds of sound in an audio file, or 0 if it cannot be read."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            if source.duration:
+                return round(source.duration / av.time_base)
+            stream = source.streams.audio[0]
+            samples = sum(frame.samples for frame in source.decode(stream))
+            return round(samples / (stream.codec_context.sample_rate or 1))
+    except (av.error.FFmpegError, IndexError):
+        return 0
