@@ -51,6 +51,32 @@ class Settings(BaseSettings):
     stream_interval_group: float = Field(default=1.0, gt=0)
     max_concurrent_updates: int = Field(default=256, ge=1)
 
+    # -- documents: learning and grounded answers (knowledge/) --
+    embeddings_backend: Literal["auto", "local", "openai"] = Field(
+        default="auto", description="auto: OpenAI's when LLM_BACKEND=openai, else the local one."
+    )
+    embedding_model: str = Field(default="", description="OpenAI embedding model name.")
+    admin_user_ids: str = Field(
+        default="", description="Comma-separated Telegram user ids allowed to /teach_global."
+    )
+    max_document_mb: float = Field(default=20.0, gt=0)
+    max_document_pages: int = Field(default=500, ge=1)
+    max_unpacked_mb: int = Field(default=100, ge=1)
+    retrieval_top_k: int = Field(default=4, ge=1, le=20)
+    retrieval_min_score: float = Field(default=0.3, ge=-1, le=1)
+    knowledge_context_tokens: int = Field(default=1200, ge=100)
+
+    @field_validator("admin_user_ids")
+    @classmethod
+    def _id_list(cls, value: str) -> str:
+        if value.strip() and not re.fullmatch(r"\s*-?\d+(\s*,\s*-?\d+)*\s*,?\s*", value):
+            raise ValueError("must be Telegram user ids separated by commas, like 123,456")
+        return value
+
+    @property
+    def admins(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.admin_user_ids.split(",") if part.strip())
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

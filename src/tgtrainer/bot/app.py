@@ -20,11 +20,14 @@ from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
+from tgtrainer.knowledge.library import Library
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, assistant: Assistant) -> Application:  # type: ignore[type-arg]
+def build_application(  # type: ignore[type-arg]
+    settings: Settings, assistant: Assistant, library: Library | None = None
+) -> Application:
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
@@ -45,6 +48,10 @@ def build_application(settings: Settings, assistant: Assistant) -> Application: 
         .build()
     )
     handlers = Handlers(settings, assistant)
+    if library is not None:  # documents: registered first, so their commands come before /unknown
+        from tgtrainer.bot.documents import DocumentHandlers
+
+        DocumentHandlers(settings, library).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),
