@@ -65,3 +65,9 @@ def config() -> None:
     """Print the effective configuration, secrets masked."""
     for name, value in _settings().masked().items():
         click.echo(f"{name}={value}")
+
+
+# -- documents: `tgtrainer kb ...` --
+from tgtrainer.kb_cli import kb  # noqa: E402 - the group is attached after `main` exists
+
+main.add_command(kb)

@@ -6,6 +6,7 @@ is the fake OpenAI server, which echoes, so what reached the model is read from 
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -269,7 +270,7 @@ async def test_bad_input_gets_one_clear_sentence_and_leaves_nothing(
     assert sentence in status
     assert "Traceback" not in status and "Error" not in status
     assert name not in (await ask(client, chat_id, "/docs"))["text"]
-    assert list(temp_dir.iterdir()) == []
+    assert await asyncio.to_thread(lambda: list(temp_dir.iterdir())) == []
 
 
 async def test_an_empty_utf16_file_with_only_a_bom_is_empty(

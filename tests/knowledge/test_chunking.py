@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tgtrainer.knowledge.chunking import chunk_sections
 from tgtrainer.knowledge.text import clean_text
 from tgtrainer.knowledge.types import Section
@@ -17,7 +19,7 @@ def test_long_text_is_cut_within_the_limit_with_overlap() -> None:
     chunks = chunk_sections([Section("\n\n".join(paragraphs))], max_words=150, overlap_words=20)
     assert len(chunks) > 3
     assert all(len(c.text.split()) <= 150 for c in chunks)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert before.text.split()[-1] in after.text.split()[:25]
     every = {w for c in chunks for w in c.text.split()}
     assert every == {w for p in paragraphs for w in p.split()}

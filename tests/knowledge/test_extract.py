@@ -41,7 +41,7 @@ def test_pdf_keeps_pages_and_reports_progress(tmp_path: Path) -> None:
 
 def test_pdf_over_the_page_limit_is_refused_with_the_numbers(tmp_path: Path) -> None:
     path = write(tmp_path, "big.pdf", make_pdf([f"page {i}" for i in range(12)]))
-    with pytest.raises(DocumentTooLargeError, match="12 pages.*at most 10 pages"):
+    with pytest.raises(DocumentTooLargeError, match=r"12 pages.*at most 10 pages"):
         extract(path, "big.pdf", limits=Limits(max_pages=10))
 
 
@@ -140,7 +140,7 @@ def test_json_is_flattened_to_paths(tmp_path: Path) -> None:
 def test_empty_file_and_unsupported_type(tmp_path: Path) -> None:
     with pytest.raises(NoTextError, match="empty"):
         extract(write(tmp_path, "e.txt", b""), "e.txt")
-    with pytest.raises(UnsupportedFormatError, match="can't read .exe files; send PDF, DOCX"):
+    with pytest.raises(UnsupportedFormatError, match=r"can't read \.exe files; send PDF, DOCX"):
         detect_format("setup.exe")
     assert detect_format("noext", "application/pdf") == "pdf"
 

@@ -56,4 +56,6 @@ def test_the_factory_follows_the_settings(server: FakeOpenAIServer) -> None:
     assert embeddings_backend(Settings()) == "local"
     assert embeddings_backend(settings_for(server)) == "openai"
     assert isinstance(build_embedder(settings_for(server)), OpenAIEmbedder)
-    assert isinstance(build_embedder(settings_for(server, embeddings_backend="local")), LocalEmbedder)
+    assert isinstance(
+        build_embedder(settings_for(server, embeddings_backend="local")), LocalEmbedder
+    )

@@ -10,7 +10,9 @@ import docx
 from fpdf import FPDF
 
 
-def make_pdf(pages: Sequence[str], *, title: str | None = None, password: str | None = None) -> bytes:
+def make_pdf(
+    pages: Sequence[str], *, title: str | None = None, password: str | None = None
+) -> bytes:
     pdf = FPDF()
     if title:
         pdf.set_title(title)

@@ -25,9 +25,9 @@ from tgtrainer.knowledge.library import Library
 log = logging.getLogger(__name__)
 
 
-def build_application(  # type: ignore[type-arg]
+def build_application(
     settings: Settings, assistant: Assistant, library: Library | None = None
-) -> Application:
+) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")

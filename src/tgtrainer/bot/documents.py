@@ -125,8 +125,8 @@ class DocumentHandlers:
         chat, user = chat_ref(update), user_ref(update)
         caption = message.caption or ""
         pending = self._pending.pop((chat.id, user.id), None)
-        wants_global = pending == GLOBAL_SCOPE or GLOBAL_FLAG in caption or (
-            "/teach_global" in caption
+        wants_global = (
+            pending == GLOBAL_SCOPE or GLOBAL_FLAG in caption or ("/teach_global" in caption)
         )
         if chat.type != ChatType.PRIVATE and not (
             pending or wants_global or "/teach" in caption or f"@{context.bot.username}" in caption
@@ -283,9 +283,7 @@ class DocumentHandlers:
         await query.answer(f"Forgot {document.name}")
         if query.message is not None:
             with contextlib.suppress(TelegramError):
-                await context.bot.send_message(
-                    query.message.chat.id, f"Forgot {document.name}."
-                )
+                await context.bot.send_message(query.message.chat.id, f"Forgot {document.name}.")
 
     async def forget(self, update: Update, context: Context) -> None:
         message = update.effective_message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,11 +35,12 @@ class Embedder(abc.ABC):
                 progress(min(start + self.batch_size, len(texts)), len(texts))
         if not rows:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        return normalise(np.vstack(rows).astype(np.float32, copy=False))
+        return normalise(np.vstack(rows))
 
     async def embed_query(self, text: str) -> Vectors:
         """One vector (a 1-D array) for a search query."""
-        return (await self.embed([text]))[0]
+        vectors = await self.embed([text])
+        return float32(vectors[0])
 
     async def warm_up(self) -> None:  # noqa: B027 - optional hook: remote models need nothing
         """Load the model now rather than on the first document."""
@@ -47,7 +49,12 @@ class Embedder(abc.ABC):
         """Release what the embedder holds."""
 
 
+def float32(values: Any) -> Vectors:
+    """`values` as a float32 array (typed, for the arithmetic numpy's stubs leave as Any)."""
+    return np.asarray(values, dtype=np.float32)
+
+
 def normalise(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32, copy=False)
+    return float32(vectors / norms)

@@ -150,7 +150,9 @@ def _check_zip(path: Path, limits: Limits, what: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise UnreadableDocumentError(f"This file is not a readable {what}; it may be damaged.") from error
+        raise UnreadableDocumentError(
+            f"This file is not a readable {what}; it may be damaged."
+        ) from error
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > limits.max_unpacked_bytes:
         archive.close()
@@ -365,11 +367,18 @@ def _csv(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
         return ExtractedDocument([])
     header, body = rows[0], rows[1:]
     lines = [
-        "; ".join(f"{name.strip()}: {value.strip()}" for name, value in zip(header, row, strict=False) if value.strip())
+        "; ".join(
+            f"{name.strip()}: {value.strip()}"
+            for name, value in zip(header, row, strict=False)
+            if value.strip()
+        )
         for row in body
     ] or [", ".join(header)]
     sections = [
-        Section("\n".join(lines[start : start + ROWS_PER_SECTION]), heading=f"rows {start + 1}-{min(start + ROWS_PER_SECTION, len(lines))}")
+        Section(
+            "\n".join(lines[start : start + ROWS_PER_SECTION]),
+            heading=f"rows {start + 1}-{min(start + ROWS_PER_SECTION, len(lines))}",
+        )
         for start in range(0, len(lines), ROWS_PER_SECTION)
     ]
     return ExtractedDocument(sections)

@@ -32,7 +32,7 @@ RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 _STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from has have how i if in is it its of on or
     that the their there this to was were what when where which who whom why will with you your
-    about into me my we our не и в на что как это с по из к у о же за""".split()
+    about into me my we our не и в на что как это с по из к у о же за""".split()  # noqa: SIM905
 )
 
 
@@ -81,7 +81,7 @@ class Library:
     ) -> LearnResult:
         """Learn the file at `path`; raises `DocumentError` (with a sentence for the user)."""
         detect_format(name, mime_type)
-        size = path.stat().st_size
+        size = (await asyncio.to_thread(path.stat)).st_size
         if size > self.max_bytes:
             raise DocumentTooLargeError(
                 f"{name} is {size / 2**20:.1f} MB; I accept files up to "
@@ -161,6 +161,10 @@ class Library:
 
     def has_documents(self, scopes: Sequence[str]) -> bool:
         return self._store.has_documents(scopes)
+
+    def scopes(self) -> list[str]:
+        """Every scope that holds a document."""
+        return self._store.scopes()
 
     async def forget(self, scope: str, name: str) -> DocumentInfo | None:
         """Forget the document called `name` in `scope`; None if there is none."""

@@ -60,6 +60,9 @@ class KnowledgeStore:
         ).fetchall()
         return [_document(row) for row in rows]
 
+    def scopes(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT DISTINCT scope FROM kb_documents")]
+
     def has_documents(self, scopes: Sequence[str]) -> bool:
         row = self._db.execute(
             f"SELECT 1 FROM kb_documents WHERE scope IN ({_marks(scopes)}) LIMIT 1", tuple(scopes)
@@ -117,9 +120,7 @@ class KnowledgeStore:
                     "INSERT INTO kb_chunks_fts (rowid, text, heading) VALUES (?, ?, ?)",
                     (row.lastrowid, chunk.text, chunk.heading or ""),
                 )
-        info = DocumentInfo(
-            document_id, scope, name, size, len(chunks), pages, first_heading, now
-        )
+        info = DocumentInfo(document_id, scope, name, size, len(chunks), pages, first_heading, now)
         return info, ids, removed
 
     def delete_document(self, document_id: int) -> list[int]:
@@ -184,15 +185,19 @@ class KnowledgeStore:
             )
         }
         return [
-            Passage(chunk_id, rows[chunk_id][1], rows[chunk_id][2], score,
-                    rows[chunk_id][3], rows[chunk_id][4])
+            Passage(
+                chunk_id,
+                rows[chunk_id][1],
+                rows[chunk_id][2],
+                score,
+                rows[chunk_id][3],
+                rows[chunk_id][4],
+            )
             for chunk_id, score in scored
             if chunk_id in rows
         ]
 
-    def vectors(
-        self, embedder: str
-    ) -> tuple[NDArray[np.int64], list[str], NDArray[np.float32]]:
+    def vectors(self, embedder: str) -> tuple[NDArray[np.int64], list[str], NDArray[np.float32]]:
         """Every chunk made by `embedder`: ids, scopes, and vectors (one row each)."""
         rows = self._db.execute(
             """SELECT c.id, d.scope, c.embedding FROM kb_chunks c
