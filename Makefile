@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-knowledge clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,6 +28,9 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench.chat
+
+bench-knowledge: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -119,6 +119,22 @@ async def test_a_pdf_fact_is_answered_with_its_page(
     assert "zebulon.pdf, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
 
 
+async def test_a_long_document_shows_progress_in_one_edited_message(
+    client: SandboxClient, chat_id: int
+) -> None:
+    words = "The lighthouse keeper logs the weather, the ships and the tides every hour."
+    pages = [f"Page {n}. " + " ".join([words] * 25) for n in range(15)]
+    after = await last_seq(client)
+    status = await send_document(client, chat_id, make_pdf(pages), "logbook.pdf")
+    assert status.startswith("Learned logbook.pdf: 15 pages,")
+    events = (await client.events(after=after, timeout=0, chat_id=chat_id))["events"]
+    sent = [e for e in events if e["type"] == "message" and e["message"]["from_bot"]]
+    edits = [e for e in events if e["type"] == "edit"]
+    assert len(sent) == 1, "progress must edit one message, not send many"
+    shown = [e["message"]["text"] for e in edits]
+    assert any(text.startswith(("Reading page", "Learning passage")) for text in shown), shown
+
+
 async def test_a_docx_fact_is_answered_with_its_section(
     client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
 ) -> None:

