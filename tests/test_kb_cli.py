@@ -32,8 +32,8 @@ def test_add_search_list_remove(runner: CliRunner, tmp_path: Path) -> None:
 
     added = runner.invoke(main, ["kb", "add", str(pdf), str(notes), str(broken)])
     assert added.exit_code == 1
-    assert "moons.pdf: learned, 2 passages, 2 pages" in added.output
-    assert "notes.md: learned, 1 passages" in added.output
+    assert "moons.pdf: learned, 2 passage(s), 2 pages" in added.output
+    assert "notes.md: learned, 1 passage(s)" in added.output
     assert "broken.pdf: This file is not a readable PDF" in added.output
 
     found = runner.invoke(main, ["kb", "search", "What are the moons of Mars?", "-k", "1"])

@@ -76,7 +76,7 @@ def add(files: Sequence[str], scope: str) -> None:
                     )
                     bar.update(1)
                     click.echo(
-                        f"\n{path.name}: {outcome}, {result.document.chunks} passages"
+                        f"\n{path.name}: {outcome}, {result.document.chunks} passage(s)"
                         + (f", {result.document.pages} pages" if result.document.pages else "")
                     )
                 except (DocumentError, EmbeddingError) as error:
@@ -151,7 +151,7 @@ def list_documents(scopes: tuple[str, ...]) -> None:
         pages = f", {document.pages} pages" if document.pages else ""
         click.echo(
             f"{document.scope}\t{document.name}\t{document.size} bytes, "
-            f"{document.chunks} passages{pages}"
+            f"{document.chunks} passage(s){pages}"
         )
 
 

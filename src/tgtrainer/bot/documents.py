@@ -53,7 +53,7 @@ def describe(result: LearnResult) -> str:
     parts = []
     if document.pages:
         parts.append(f"{document.pages} pages")
-    parts.append(f"{document.chunks} passages")
+    parts.append(_count(document.chunks, "passage"))
     text = f"{verb} {document.name}: " + ", ".join(parts) + "."
     if result.status == "replaced":
         text += " The new version replaces the old one."
@@ -62,6 +62,10 @@ def describe(result: LearnResult) -> str:
     for note in result.notes:
         text += f"\n{note}"
     return text + "\nAsk me about it."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _size(size: int) -> str:
@@ -245,7 +249,7 @@ class DocumentHandlers:
             shared = " (global)" if document.scope == GLOBAL_SCOPE else ""
             lines.append(
                 f"{number}. {html.escape(document.name)}{shared}: {_size(document.size)}, "
-                f"{day}, {document.chunks} passages"
+                f"{day}, {_count(document.chunks, 'passage')}"
             )
             if document.scope == own_scope or (
                 document.scope == GLOBAL_SCOPE and self._is_admin(update)
@@ -307,7 +311,7 @@ class DocumentHandlers:
         chat, user = chat_ref(update), user_ref(update)
         count = await self._library.forget_all(teaching_scope(chat, user))
         await message.reply_text(
-            f"Forgot {count} document{'s' if count != 1 else ''}."
+            f"Forgot {_count(count, 'document')}."
             if count
             else "There was nothing to forget."
         )

@@ -171,6 +171,13 @@ class KnowledgeStore:
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
+    def document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """In how many chunks each of `words` occurs (over every scope)."""
+        rows = self._db.execute(
+            f"SELECT term, doc FROM kb_chunks_vocab WHERE term IN ({_marks(words)})", tuple(words)
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
     def passages(self, scored: Sequence[tuple[int, float]]) -> list[Passage]:
         """The chunks `scored` (id, score), in that order, with their documents' names."""
         if not scored:

@@ -118,6 +118,8 @@ def m002_knowledge(db: sqlite3.Connection) -> None:
         CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(
             text, heading, tokenize = 'unicode61 remove_diacritics 2'
         );
+        -- how many chunks hold each word: very common words are left out of BM25 queries
+        CREATE VIRTUAL TABLE kb_chunks_vocab USING fts5vocab(kb_chunks_fts, 'row');
         CREATE TABLE kb_last_sources (
             chat_id INTEGER PRIMARY KEY,
             passages TEXT NOT NULL,            -- JSON: the passages behind the last answer
