@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,9 @@ def test_empty_file_and_unsupported_type(tmp_path: Path) -> None:
 def test_binary_garbage_named_txt_is_refused(tmp_path: Path) -> None:
     with pytest.raises((UnreadableDocumentError, NoTextError)):
         extract(write(tmp_path, "b.txt", bytes(range(256)) * 20), "b.txt")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is not None, reason="Tesseract is installed here")
+def test_images_without_tesseract_get_a_clear_sentence(tmp_path: Path) -> None:
+    with pytest.raises(NoTextError, match="OCR \\(Tesseract\\) is not installed"):
+        extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), "photo.png")

@@ -74,6 +74,17 @@ async def test_scopes_never_leak(library: Library) -> None:
     assert any("7321" in p.text for p in await library.search("locker", [ANN], 5))
 
 
+async def test_a_small_scope_among_many_others_still_gets_its_lexical_hits(
+    library: Library,
+) -> None:
+    for n in range(210):  # more, and better, BM25 hits than the first scope-blind pass takes
+        await library.learn_text(f"Otter census, otter census {n}.", f"o{n}", user_scope(100 + n))
+    filler = " ".join(f"river{i}" for i in range(100))
+    await library.learn_text(f"The otter census is kept by Ann. {filler}", "mine", ANN)
+    lexical = library._lexical("otter census", [ANN], await library._vector_index())
+    assert [p.document for p in library._store.passages(lexical)] == ["mine"]
+
+
 async def test_forget_removes_from_both_retrievers(library: Library) -> None:
     await library.learn_text("Penguins live in Antarctica.", "penguins", ANN)
     assert await library.forget(ANN, "penguins") is not None

@@ -311,9 +311,7 @@ class DocumentHandlers:
         chat, user = chat_ref(update), user_ref(update)
         count = await self._library.forget_all(teaching_scope(chat, user))
         await message.reply_text(
-            f"Forgot {_count(count, 'document')}."
-            if count
-            else "There was nothing to forget."
+            f"Forgot {_count(count, 'document')}." if count else "There was nothing to forget."
         )
 
     async def sources(self, update: Update, context: Context) -> None:

@@ -10,6 +10,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +42,13 @@ FORMATS: dict[str, str] = {
     ".csv": "csv",
     ".json": "json",
     ".epub": "epub",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".bmp": "image",
+    ".webp": "image",
 }
 MIME_FORMATS: dict[str, str] = {
     "application/pdf": "pdf",
@@ -50,8 +59,13 @@ MIME_FORMATS: dict[str, str] = {
     "text/csv": "csv",
     "application/json": "json",
     "application/epub+zip": "epub",
+    "image/png": "image",
+    "image/jpeg": "image",
 }
-SUPPORTED = "PDF, DOCX, TXT, Markdown, HTML, CSV, JSON and EPUB"
+SUPPORTED = (
+    "PDF, DOCX, TXT, Markdown, HTML, CSV, JSON and EPUB (and images, where OCR is installed)"
+)
+OCR_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +418,33 @@ def _flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, str(value)
 
 
+# -- images: OCR with Tesseract, when it is installed ------------------------------------------
+
+
+def _image(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        raise NoTextError(
+            "I can't read text in images here: OCR (Tesseract) is not installed on this server."
+        )
+    progress("Reading the text in the image...")
+    try:
+        done = subprocess.run(
+            [tesseract, str(path), "stdout"],
+            capture_output=True,
+            timeout=OCR_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise UnreadableDocumentError("Reading the text in this image took too long.") from error
+    if done.returncode != 0:
+        raise UnreadableDocumentError("This file is not an image I can read.")
+    text = done.stdout.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise NoTextError("I found no text in this image.")
+    return ExtractedDocument([Section(text)])
+
+
 _EXTRACTORS: dict[str, Callable[[Path, Limits, Progress], ExtractedDocument]] = {
     "pdf": _pdf,
     "docx": _docx,
@@ -413,4 +454,5 @@ _EXTRACTORS: dict[str, Callable[[Path, Limits, Progress], ExtractedDocument]] = 
     "csv": _csv,
     "json": _json,
     "epub": _epub,
+    "image": _image,
 }

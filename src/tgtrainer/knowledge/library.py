@@ -31,6 +31,8 @@ CANDIDATES = 40  # per retriever, before fusion
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 COMMON_SHARE = 0.05  # words in more of the chunks than this are left to the dense search
 COMMON_FLOOR = 500  # ...but small indexes keep every word: scoring them all is cheap
+LEXICAL_WIDE = 200  # BM25 hits over every scope, before keeping the chat's own
+LEXICAL_ENOUGH = 5  # fewer of the chat's own among them: search again, joined with scopes
 _STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from has have how i if in is it its of on or
     that the their there this to was were what when where which who whom why will with you your
@@ -68,6 +70,7 @@ class Library:
             max_unpacked_bytes=settings.max_unpacked_mb * 1024 * 1024,
         )
         self._index: VectorIndex | None = None
+        self._frequencies: dict[str, int] = {}  # chunks per word; cleared on every change
         self._index_lock = asyncio.Lock()
         self._learning = asyncio.Lock()  # one document at a time: memory and CPU stay bounded
 
@@ -158,6 +161,7 @@ class Library:
             )
             index.remove(removed)
             index.add(ids, [scope] * len(ids), vectors)
+            self._frequencies.clear()
         log.info("learned %s into %s: %d chunks", name, scope, len(chunks))
         return LearnResult(info, "replaced" if replacing else "learned", tuple(document.notes))
 
@@ -184,10 +188,12 @@ class Library:
     async def forget_document(self, document: DocumentInfo) -> None:
         removed = self._store.delete_document(document.id)
         (await self._vector_index()).remove(removed)
+        self._frequencies.clear()
 
     async def forget_all(self, scope: str) -> int:
         count, removed = self._store.delete_scope(scope)
         (await self._vector_index()).remove(removed)
+        self._frequencies.clear()
         return count
 
     # -- search -----------------------------------------------------------------------------
@@ -199,9 +205,14 @@ class Library:
             return []
         index = await self._vector_index()
         vector = await self._embedder.embed_query(query)
-        dense = await asyncio.to_thread(index.search, vector, scopes, CANDIDATES)
-        match = self._lexical_query(query, len(index))
-        lexical = self._store.lexical_search(match, scopes, CANDIDATES) if match else []
+        # The dense product runs in a thread while BM25 runs here: both release the GIL.
+        dense_task = asyncio.ensure_future(
+            asyncio.to_thread(index.search, vector, scopes, CANDIDATES)
+        )
+        try:
+            lexical = self._lexical(query, scopes, index)
+        finally:
+            dense = await dense_task
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, (chunk_id, _) in enumerate(ranking):
@@ -213,6 +224,21 @@ class Library:
             cosine.update(index.similarity(vector, missing))
         return self._store.passages([(chunk_id, cosine.get(chunk_id, 0.0)) for chunk_id in best])
 
+    def _lexical(
+        self, query: str, scopes: Sequence[str], index: VectorIndex
+    ) -> list[tuple[int, float]]:
+        """BM25 hits in `scopes`: the best over every scope, kept if in `scopes` (cheap), or a
+        search joined with the documents' scopes when too few of those are the chat's own."""
+        match = self._lexical_query(query, len(index))
+        if match is None:
+            return []
+        wide = self._store.lexical_search_any_scope(match, LEXICAL_WIDE)
+        visible = index.members([chunk_id for chunk_id, _ in wide], scopes)
+        hits = [hit for hit in wide if hit[0] in visible][:CANDIDATES]
+        if len(hits) < LEXICAL_ENOUGH and len(wide) == LEXICAL_WIDE:
+            return self._store.lexical_search(match, scopes, CANDIDATES)
+        return hits
+
     def _lexical_query(self, query: str, chunks: int) -> str | None:
         """The FTS5 query without the words found in more than 5 % of the chunks.
 
@@ -222,7 +248,11 @@ class Library:
         words = fts_words(query)
         if not words:
             return None
-        frequencies = self._store.document_frequencies(words)
+        unknown = [w for w in words if w not in self._frequencies]
+        if unknown:
+            self._frequencies.update(dict.fromkeys(unknown, 0))
+            self._frequencies.update(self._store.document_frequencies(unknown))
+        frequencies = self._frequencies
         limit = max(chunks * COMMON_SHARE, COMMON_FLOOR)
         kept = [w for w in words if frequencies.get(w, 0) <= limit]
         return " OR ".join(f'"{word}"' for word in kept) if kept else None

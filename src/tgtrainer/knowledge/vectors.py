@@ -85,6 +85,19 @@ class VectorIndex:
         found.sort(key=lambda hit: -hit[1])
         return found[:k]
 
+    def members(self, ids: Sequence[int], scopes: Sequence[str]) -> set[int]:
+        """Those of `ids` that belong to one of `scopes`."""
+        wanted = np.asarray(ids, dtype=np.int64)
+        with self._lock:
+            blocks = [self._blocks[s] for s in dict.fromkeys(scopes) if s in self._blocks]
+        found: set[int] = set()
+        for block in blocks:
+            if len(wanted) == 0:
+                break
+            positions = np.minimum(np.searchsorted(block.ids, wanted), len(block.ids) - 1)
+            found.update(int(c) for c in wanted[block.ids[positions] == wanted])
+        return found
+
     def similarity(self, query: NDArray[np.float32], ids: Sequence[int]) -> dict[int, float]:
         """Cosine of `query` with each of the chunks `ids` (those in the index)."""
         wanted = np.asarray(ids, dtype=np.int64)

@@ -178,6 +178,15 @@ class KnowledgeStore:
         ).fetchall()
         return {row[0]: row[1] for row in rows}
 
+    def lexical_search_any_scope(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """Like `lexical_search` over every scope: the caller must filter by scope."""
+        rows = self._db.execute(
+            "SELECT rowid, -rank FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ?"
+            " ORDER BY rank LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def passages(self, scored: Sequence[tuple[int, float]]) -> list[Passage]:
         """The chunks `scored` (id, score), in that order, with their documents' names."""
         if not scored:
