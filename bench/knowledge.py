@@ -6,9 +6,9 @@
    holds questions with the topic and a phrase of the passage that answers each. A hit is a
    retrieved chunk from that topic containing that phrase. Reported: recall@1, recall@5, MRR.
 2. Search latency: p50/p95 of `Library.search` over 1k, 10k and 100k chunks, all visible to
-   the searching chat (the worst case: BM25 + dense + fusion + fetching the passages). The corpus chunks are repeated to reach the size, with
-   random unit vectors beside them; query vectors are embedded once beforehand, and the query
-   embedding time is reported on its own.
+   the searching chat (the worst case): BM25 + dense + fusion + fetching the passages. The
+   corpus chunks are repeated to reach the size, with random unit vectors beside them; query
+   vectors are embedded once beforehand, and the query embedding time is reported on its own.
 3. Learning: a 300-page PDF made with fpdf2 from the same text, learned end to end (extract,
    chunk, embed with the local model, index): pages/s and the process's peak memory.
 
