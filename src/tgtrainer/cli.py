@@ -120,3 +120,9 @@ def sandbox(host: str, port: int | None) -> None:
     except SandboxStartError as error:
         click.echo(f"Cannot start: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
+
+
+# -- documents: `tgtrainer kb ...` --
+from tgtrainer.kb_cli import kb  # noqa: E402 - the group is attached after `main` exists
+
+main.add_command(kb)

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
 
+    # -- documents: learning and grounded answers (knowledge/) --
+    embeddings_backend: Literal["auto", "local", "openai"] = Field(
+        default="auto", description="auto: OpenAI's when LLM_BACKEND=openai, else the local one."
+    )
+    embedding_model: str = Field(default="", description="OpenAI embedding model name.")
+    max_document_mb: float = Field(default=20.0, gt=0)
+    max_document_pages: int = Field(default=500, ge=1)
+    max_unpacked_mb: int = Field(default=100, ge=1)
+    retrieval_top_k: int = Field(default=4, ge=1, le=20)
+    retrieval_min_score: float = Field(default=0.3, ge=-1, le=1)
+    knowledge_context_tokens: int = Field(default=1200, ge=100)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

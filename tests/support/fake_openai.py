@@ -79,6 +79,7 @@ class FakeOpenAIServer:
         """Seconds between streamed chunks; may be changed while the server runs."""
         self.requests: list[dict[str, Any]] = []
         self.model_listings = 0
+        self.embedding_requests: list[dict[str, Any]] = []
         self._faults: dict[Endpoint, deque[_Fault]] = {"chat": deque(), "models": deque()}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -136,6 +137,7 @@ class FakeOpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._list_models)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         # Hung handlers stop when their client gives up, and never hold up shutting down.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -217,6 +219,26 @@ class FakeOpenAIServer:
             for name in self.models
         ]
         return web.json_response({"object": "list", "data": data})
+
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        """Deterministic vectors: the input's words hashed into 256 buckets."""
+        from tests.support.hashing_embedder import hashed_vector
+
+        body = await request.json()
+        self.embedding_requests.append(body)
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        data = [
+            {"object": "embedding", "index": index, "embedding": hashed_vector(text)}
+            for index, text in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": 0, "total_tokens": 0}
+        return web.json_response(
+            {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         if self.api_key is None:

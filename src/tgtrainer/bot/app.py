@@ -21,11 +21,14 @@ from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
+from tgtrainer.knowledge.library import Library
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, assistant: Assistant) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, assistant: Assistant, library: Library | None = None
+) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
@@ -47,6 +50,10 @@ def build_application(settings: Settings, assistant: Assistant) -> Application: 
     )
     handlers = Handlers(settings, assistant)
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-1)
+    if library is not None:  # documents: registered first, so their commands come before /unknown
+        from tgtrainer.bot.documents import DocumentHandlers
+
+        DocumentHandlers(settings, library).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),

@@ -27,6 +27,22 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "/system <text>: give this chat its own instructions; /system alone shows them; "
         "/system reset restores the default",
     ),
+    # -- documents --
+    BotCommandInfo(
+        "teach",
+        "Learn a text or document",
+        "/teach <text>: learn a text (or send /teach, then the text); any document you send "
+        "is learned too",
+    ),
+    BotCommandInfo(
+        "teach_global", "Teach everyone (admins)", "/teach_global <text>: teach every chat"
+    ),
+    BotCommandInfo("docs", "The documents I know", "/docs: the documents I answer from here"),
+    BotCommandInfo("forget", "Forget a document", "/forget <name>: forget one document"),
+    BotCommandInfo("forget_all", "Forget every document", "/forget_all: forget them all"),
+    BotCommandInfo(
+        "sources", "Passages behind my last answer", "/sources: the passages my last answer used"
+    ),
 )
 
 GREETING = (

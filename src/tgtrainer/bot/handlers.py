@@ -197,7 +197,7 @@ class Handlers:
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
             return
-        turn.finish(await writer.finish(turn.text))
+        turn.finish(await writer.finish(turn.display_text))
 
     async def on_error(self, update: object, context: Context) -> None:
         """Last resort: log with the update id and tell the user in one sentence."""

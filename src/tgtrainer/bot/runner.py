@@ -12,6 +12,8 @@ from telegram.error import InvalidToken, NetworkError
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.grounding import Grounder
+from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.storage import ConversationStore, Database
@@ -40,8 +42,15 @@ async def run_bot(
     except ConfigurationError as error:
         raise BotStartError(str(error)) from None
     database = Database(settings.database_path)
+    library = build_library(settings, database)
+    grounder = Grounder(
+        library,
+        top_k=settings.retrieval_top_k,
+        min_score=settings.retrieval_min_score,
+        budget_tokens=settings.knowledge_context_tokens,
+    )
     application = build_application(
-        settings, Assistant(settings, ConversationStore(database), model)
+        settings, Assistant(settings, ConversationStore(database), model, grounder), library
     )
     try:
         try:
@@ -74,6 +83,7 @@ async def run_bot(
         with contextlib.suppress(Exception):
             await application.shutdown()
         await model.aclose()
+        await library.embedder.aclose()
         database.close()
         log.info("stopped")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.context import fit_to_context
+from tgtrainer.core.grounding import Grounder, Grounding, source_list
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.llm import ChatMessage, ChatModel
 from tgtrainer.storage import ConversationStore
@@ -29,6 +30,8 @@ class Turn:
         user_message_id: int,
         prompt: list[ChatMessage],
         model_name: str | None,
+        ground: Callable[[], Awaitable[tuple[list[ChatMessage], Grounding]]] | None = None,
+        grounder: Grounder | None = None,
     ) -> None:
         self._store = store
         self._model = model
@@ -37,9 +40,27 @@ class Turn:
         self.prompt = prompt
         self.model_name = model_name
         self.text = ""
+        self._ground = ground
+        self._grounder = grounder
+        self.grounding: Grounding | None = None
+
+    async def prepare(self) -> None:
+        """Retrieve the chat's relevant passages into the prompt (once; `stream` calls it)."""
+        if self._ground is not None:
+            self.prompt, self.grounding = await self._ground()
+            self._ground = None
+
+    @property
+    def display_text(self) -> str:
+        """The reply as shown: a note when the documents had nothing, the sources below it."""
+        if self.grounding is None:
+            return self.text
+        notice = f"{self.grounding.notice}\n\n" if self.grounding.notice else ""
+        return notice + self.text + source_list(self.grounding.passages)
 
     async def stream(self) -> AsyncIterator[str]:
         """The reply's pieces as the model writes them; raises `llm.ModelError` subclasses."""
+        await self.prepare()
         async for piece in self._model.stream(self.prompt, model=self.model_name):
             self.text += piece
             yield piece
@@ -48,14 +69,23 @@ class Turn:
         self._store.record_reply(
             self._chat.id, self._user_message_id, self.text, telegram_message_ids
         )
+        if self._grounder is not None and self.grounding is not None:
+            self._grounder.retriever.remember_sources(self._chat.id, self.grounding.passages)
 
 
 class Assistant:
-    def __init__(self, settings: Settings, store: ConversationStore, model: ChatModel) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConversationStore,
+        model: ChatModel,
+        grounder: Grounder | None = None,
+    ) -> None:
         self._settings = settings
         self._store = store
         self._model = model
         self.access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
+        self.grounder = grounder
 
     def remember(self, chat: ChatRef, user: UserRef | None) -> None:
         """Keep the chat's and the user's current names."""
@@ -75,9 +105,26 @@ class Assistant:
             if stored.id <= incoming.id
         ]
         budget = self._model.context_tokens - self._model.max_reply_tokens
-        prompt = fit_to_context(self.system_prompt(chat), history, self._model.count_tokens, budget)
+        system = self.system_prompt(chat)
+        count = self._model.count_tokens
+        prompt = fit_to_context(system, history, count, budget)
+        grounder = self.grounder
+
+        async def ground() -> tuple[list[ChatMessage], Grounding]:
+            assert grounder is not None
+            # Passages get at most half the prompt: the conversation keeps the rest.
+            grounding = await grounder.ground(chat, user, text, system, count, budget // 2)
+            return fit_to_context(grounding.system_prompt, history, count, budget), grounding
+
         return Turn(
-            self._store, self._model, chat, incoming.id, prompt, self._store.settings(chat.id).model
+            self._store,
+            self._model,
+            chat,
+            incoming.id,
+            prompt,
+            self._store.settings(chat.id).model,
+            ground if grounder is not None else None,
+            grounder,
         )
 
     def reset(self, chat: ChatRef) -> None:

@@ -83,3 +83,47 @@ def migrate(db: sqlite3.Connection) -> list[str]:
             )
         applied.append(name)
     return applied
+
+
+@migration
+def m002_knowledge(db: sqlite3.Connection) -> None:
+    """Documents the bot learned, their chunks (text, place, vector) and a full-text index."""
+    db.executescript(
+        """
+        CREATE TABLE kb_documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,               -- user:<id>, chat:<id> or global
+            name TEXT NOT NULL,
+            content_hash TEXT NOT NULL,        -- sha256 of the file: the same file is known
+            size INTEGER NOT NULL,
+            pages INTEGER,
+            first_heading TEXT,
+            chunks INTEGER NOT NULL,
+            embedder TEXT NOT NULL,            -- the model that made the vectors
+            created_at REAL NOT NULL,
+            UNIQUE (scope, name)
+        );
+        CREATE INDEX kb_documents_hash ON kb_documents(scope, content_hash);
+        CREATE TABLE kb_chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id INTEGER NOT NULL REFERENCES kb_documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            page INTEGER,
+            heading TEXT,
+            embedding BLOB NOT NULL            -- float32, unit length
+        );
+        CREATE INDEX kb_chunks_document ON kb_chunks(document_id);
+        -- rowid = kb_chunks.id; rows are removed with their chunks by the repository
+        CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(
+            text, heading, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        -- how many chunks hold each word: very common words are left out of BM25 queries
+        CREATE VIRTUAL TABLE kb_chunks_vocab USING fts5vocab(kb_chunks_fts, 'row');
+        CREATE TABLE kb_last_sources (
+            chat_id INTEGER PRIMARY KEY,
+            passages TEXT NOT NULL,            -- JSON: the passages behind the last answer
+            created_at REAL NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,263 @@
+"""Knowledge benchmark: retrieval quality on real documentation, search latency, learning speed.
+
+1. Quality: the Python Language Reference topics that ship with CPython itself
+   (`pydoc_data.topics`, the text `help('for')` shows; real public documentation, not written
+   for this test) are learned as one file per topic; bench/eval/python_reference_questions.json
+   holds questions with the topic and a phrase of the passage that answers each. A hit is a
+   retrieved chunk from that topic containing that phrase. Reported: recall@1, recall@5, MRR.
+2. Search latency: p50/p95 of `Library.search` over 1k, 10k and 100k chunks, all visible to
+   the searching chat (the worst case): BM25 + dense + fusion + fetching the passages. The
+   corpus chunks are repeated to reach the size, with random unit vectors beside them; query
+   vectors are embedded once beforehand, and the query embedding time is reported on its own.
+3. Learning: a 300-page PDF made with fpdf2 from the same text, learned end to end (extract,
+   chunk, embed with the local model, index): pages/s and the process's peak memory.
+
+    python -m bench.knowledge [--skip-pdf] [--sizes 1000,10000,100000]
+
+Printed, and written to bench/results/knowledge.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import re
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tgtrainer.config import Settings
+from tgtrainer.knowledge.chunking import chunk_sections
+from tgtrainer.knowledge.embedder import Embedder, Vectors, normalise
+from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.local_embedder import LocalEmbedder
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, Chunk, Section
+from tgtrainer.storage import Database
+from tgtrainer.storage.knowledge import KnowledgeStore
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+QUESTIONS = HERE / "eval" / "python_reference_questions.json"
+
+
+def topics() -> dict[str, str]:
+    from pydoc_data.topics import topics as reference
+
+    return dict(reference)
+
+
+def normalised(text: str) -> str:
+    """Markup-free lower-case text, for matching a gold phrase against a chunk."""
+    return re.sub(r"\s+", " ", re.sub(r"[*\"`|]", "", text)).lower()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
+    settings = Settings(data_dir=folder)
+    database = Database(folder / "eval.sqlite3")
+    library = Library(settings, KnowledgeStore(database), embedder)
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    started = time.perf_counter()
+    chunks = 0
+    for name, text in topics().items():
+        path = corpus / f"{name}.txt"
+        path.write_text(text)
+        chunks += (await library.learn_file(path, path.name, GLOBAL_SCOPE)).document.chunks
+    learn_seconds = time.perf_counter() - started
+    questions = json.loads(QUESTIONS.read_text())
+    ranks: list[int | None] = []
+    misses = []
+    for item in questions:
+        passages = await library.search(item["question"], [GLOBAL_SCOPE], 5)
+        gold = normalised(item["answer"])
+        rank = next(
+            (
+                number
+                for number, passage in enumerate(passages, start=1)
+                if passage.document == f"{item['document']}.txt"
+                and gold in normalised(passage.text)
+            ),
+            None,
+        )
+        ranks.append(rank)
+        if rank is None:
+            misses.append({"question": item["question"], "got": [p.location for p in passages]})
+    database.close()
+    count = len(ranks)
+    return {
+        "corpus": "CPython pydoc_data.topics (Python Language Reference)",
+        "documents": len(topics()),
+        "chunks": chunks,
+        "questions": count,
+        "recall@1": sum(r == 1 for r in ranks) / count,
+        "recall@5": sum(r is not None for r in ranks) / count,
+        "mrr": sum(1 / r for r in ranks if r is not None) / count,
+        "learn_seconds": round(learn_seconds, 1),
+        "misses": misses,
+    }
+
+
+class PrecomputedEmbedder(Embedder):
+    """Query vectors embedded beforehand, so search latency is measured on its own."""
+
+    name = "bench-precomputed"
+
+    def __init__(self, vectors: dict[str, Vectors], dimensions: int) -> None:
+        self._vectors = vectors
+        self.dimensions = dimensions
+
+    async def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        return np.vstack([self._vectors[text] for text in texts])
+
+
+async def search_latency(
+    sizes: Sequence[int], query_vectors: dict[str, Vectors], folder: Path
+) -> list[dict[str, Any]]:
+    base = chunk_sections(Section(text, heading=name) for name, text in topics().items())
+    rng = np.random.default_rng(7)
+    questions = list(query_vectors)
+    dimensions = len(next(iter(query_vectors.values())))
+    rows = []
+    for size in sizes:
+        database = Database(folder / f"latency-{size}.sqlite3")
+        store = KnowledgeStore(database)
+        per_document = 1000
+        for start in range(0, size, per_document):
+            count = min(per_document, size - start)
+            chunks = [
+                Chunk(f"{base[(start + i) % len(base)].text} [copy {start + i}]", heading="x")
+                for i in range(count)
+            ]
+            vectors = normalise(rng.standard_normal((count, dimensions)).astype(np.float32))
+            store.save_document(
+                scope=GLOBAL_SCOPE,  # the worst case: the chat may see every chunk
+                name=f"doc{start}",
+                content_hash=str(start),
+                size=0,
+                pages=None,
+                first_heading=None,
+                embedder=PrecomputedEmbedder.name,
+                chunks=chunks,
+                vectors=vectors,
+            )
+        library = Library(
+            Settings(data_dir=folder), store, PrecomputedEmbedder(query_vectors, dimensions)
+        )
+        await library.search(questions[0], [GLOBAL_SCOPE, "user:1000"], 5)  # loads the index
+        timings = []
+        for question in questions * 3:
+            started = time.perf_counter()
+            await library.search(question, [GLOBAL_SCOPE, "user:1000"], 5)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        rows.append(
+            {
+                "chunks": size,
+                "searches": len(timings),
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+            }
+        )
+        row = rows[-1]
+        print(f"search over {size:>6} chunks: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms")
+        database.close()
+    return rows
+
+
+async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, Any]:
+    from fpdf import FPDF
+
+    text = " ".join(normalised(t) for t in topics().values())
+    words = text.encode("latin-1", errors="ignore").decode("latin-1").split()
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    position = 0
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.multi_cell(0, 5, " ".join(words[position : position + 350]))
+        position = (position + 350) % max(len(words) - 350, 1)
+    path = folder / "book.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    database = Database(folder / "pdf.sqlite3")
+    library = Library(
+        Settings(data_dir=folder, max_document_pages=1000), KnowledgeStore(database), embedder
+    )
+    started = time.perf_counter()
+    result = await library.learn_file(path, "book.pdf", GLOBAL_SCOPE)
+    seconds = time.perf_counter() - started
+    database.close()
+    return {
+        "pages": pages,
+        "file_mb": round(path.stat().st_size / 2**20, 2),
+        "chunks": result.document.chunks,
+        "seconds": round(seconds, 1),
+        "pages_per_second": round(pages / seconds, 2),
+        "chunks_per_second": round(result.document.chunks / seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+async def main(sizes: Sequence[int], pdf_pages: int) -> dict[str, Any]:
+    embedder = LocalEmbedder()
+    started = time.perf_counter()
+    await embedder.warm_up()
+    load_seconds = time.perf_counter() - started
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "embedder": embedder.name,
+        "embedder_load_seconds": round(load_seconds, 2),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        quality = await evaluate(embedder, folder)
+        results["quality"] = quality
+        print(
+            f"retrieval on {quality['questions']} questions over {quality['chunks']} chunks: "
+            f"recall@1 {quality['recall@1']:.3f}, recall@5 {quality['recall@5']:.3f}, "
+            f"MRR {quality['mrr']:.3f}"
+        )
+        questions = [item["question"] for item in json.loads(QUESTIONS.read_text())]
+        timings = []
+        vectors = {}
+        for question in questions:
+            began = time.perf_counter()
+            vectors[question] = await embedder.embed_query(question)
+            timings.append((time.perf_counter() - began) * 1000)
+        results["query_embedding_ms"] = {
+            "p50": round(statistics.median(timings), 1),
+            "p95": round(sorted(timings)[int(len(timings) * 0.95) - 1], 1),
+        }
+        print(f"query embedding: {results['query_embedding_ms']}")
+        results["search"] = await search_latency(sizes, vectors, folder)
+        if pdf_pages:
+            results["pdf"] = await learn_pdf(embedder, folder, pdf_pages)
+            print(f"learning a {pdf_pages}-page PDF: {results['pdf']}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "knowledge.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--pdf-pages", type=int, default=300, help="0 skips the PDF")
+    args = parser.parse_args()
+    random.seed(1)
+    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.pdf_pages))
+
+
+if __name__ == "__main__":
+    cli()

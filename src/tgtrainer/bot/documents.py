@@ -1,0 +1,332 @@
+"""Documents in Telegram: learning files and taught text, listing, forgetting, showing sources.
+
+A document is checked (size, type) before it is downloaded, into a temporary folder that is
+removed afterwards whatever happens; one status message is edited with the progress and then
+with what was learned. What is taught in a private chat is the user's alone, in a group the
+group's; admins (`ADMIN_USER_IDS`) can teach the global collection with /teach_global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
+from tgtrainer.config import Settings
+from tgtrainer.core.grounding import scopes_for, teaching_scope
+from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
+from tgtrainer.knowledge.extract import detect_format
+from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult
+
+log = logging.getLogger(__name__)
+FORGET_CALLBACK = "kbforget:"
+PROGRESS_INTERVAL = 1.0  # seconds between edits of the status message
+GLOBAL_FLAG = "#global"
+NOT_ADMIN = "Only the bot's admins can teach the global collection."
+FAILED = "I could not learn this document because of an error on my side. Please try again."
+
+
+def describe(result: LearnResult) -> str:
+    document = result.document
+    if result.status == "known":
+        day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
+        return f"I already know {document.name} (learned {day}); nothing changed."
+    verb = "Updated" if result.status == "replaced" else "Learned"
+    parts = []
+    if document.pages:
+        parts.append(f"{document.pages} pages")
+    parts.append(_count(document.chunks, "passage"))
+    text = f"{verb} {document.name}: " + ", ".join(parts) + "."
+    if result.status == "replaced":
+        text += " The new version replaces the old one."
+    if document.first_heading:
+        text += f"\nFirst heading: {document.first_heading}"
+    for note in result.notes:
+        text += f"\n{note}"
+    return text + "\nAsk me about it."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{max(size / 1024, 0.1):.1f} KB"
+
+
+class _Progress:
+    """The latest status line, set from any thread; shown by editing one message."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.line = ""
+        self._shown = ""
+
+    def set(self, line: str) -> None:
+        self.line = line
+
+    async def show_until_cancelled(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_INTERVAL)
+            if self.line and self.line != self._shown:
+                self._shown = self.line
+                with contextlib.suppress(TelegramError):
+                    await self.message.edit_text(self.line)
+
+
+class DocumentHandlers:
+    def __init__(self, settings: Settings, library: Library) -> None:
+        self._settings = settings
+        self._library = library
+        self._pending: dict[tuple[int, int], str] = {}  # (chat, user) -> scope for next text
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Add the handlers; call before the general ones (they must see commands first)."""
+        application.add_handlers(
+            [
+                CommandHandler("teach", self.teach),
+                CommandHandler("teach_global", self.teach_global),
+                CommandHandler("docs", self.docs),
+                CommandHandler("forget", self.forget),
+                CommandHandler("forget_all", self.forget_all),
+                CommandHandler("sources", self.sources),
+                CallbackQueryHandler(self.forget_pressed, pattern=f"^{FORGET_CALLBACK}"),
+                MessageHandler(filters.Document.ALL, self.document),
+            ]
+        )
+        # Before every other handler: the text that follows /teach is learned, not answered.
+        application.add_handler(
+            MessageHandler(filters.TEXT & ~filters.COMMAND, self.taught_text), group=-1
+        )
+
+    def _is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self._settings.admin_user_ids
+
+    # -- learning ----------------------------------------------------------------------------
+
+    async def document(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        chat, user = chat_ref(update), user_ref(update)
+        caption = message.caption or ""
+        pending = self._pending.pop((chat.id, user.id), None)
+        wants_global = (
+            pending == GLOBAL_SCOPE or GLOBAL_FLAG in caption or ("/teach_global" in caption)
+        )
+        if chat.type != ChatType.PRIVATE and not (
+            pending or wants_global or "/teach" in caption or f"@{context.bot.username}" in caption
+        ):
+            return  # in groups, only documents meant for the bot
+        if wants_global and not self._is_admin(update):
+            await message.reply_text(NOT_ADMIN)
+            return
+        scope = GLOBAL_SCOPE if wants_global else teaching_scope(chat, user)
+        document = message.document
+        name = document.file_name or "document"
+        try:
+            detect_format(name, document.mime_type)
+        except DocumentError as error:
+            await message.reply_text(str(error))
+            return
+        if document.file_size is not None and document.file_size > self._library.max_bytes:
+            await message.reply_text(
+                f"{name} is {_size(document.file_size)}; I accept files up to "
+                f"{self._settings.max_document_mb:g} MB."
+            )
+            return
+        status = await message.reply_text(f"Reading {name}...")
+        progress = _Progress(status)
+        shower = asyncio.create_task(progress.show_until_cancelled())
+        try:
+            with tempfile.TemporaryDirectory(prefix="tgtrainer-doc-") as folder:
+                path = Path(folder) / "upload"
+                telegram_file = await context.bot.get_file(document.file_id)
+                await telegram_file.download_to_drive(path)
+                result = await self._library.learn_file(
+                    path, name, scope, mime_type=document.mime_type, progress=progress.set
+                )
+            answer = describe(result)
+        except DocumentError as error:
+            log.info("update %s: document refused: %s", update.update_id, error)
+            answer = str(error)
+        except EmbeddingError as error:
+            log.warning("update %s: embedding failed: %r", update.update_id, error.__cause__)
+            answer = str(error)
+        except Exception:
+            log.exception("update %s: learning a document failed", update.update_id)
+            answer = FAILED
+        finally:
+            shower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await shower
+        await status.edit_text(answer)
+
+    async def teach(self, update: Update, context: Context) -> None:
+        chat, user = chat_ref(update), user_ref(update)
+        await self._teach(update, teaching_scope(chat, user))
+
+    async def teach_global(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if not self._is_admin(update):
+            await message.reply_text(NOT_ADMIN)
+            return
+        await self._teach(update, GLOBAL_SCOPE)
+
+    async def _teach(self, update: Update, scope: str) -> None:
+        message = update.effective_message
+        assert message is not None
+        text = command_argument(message)
+        if text:
+            await self._learn_text(message, text, scope)
+            return
+        chat, user = chat_ref(update), user_ref(update)
+        self._pending[(chat.id, user.id)] = scope
+        where = "the global collection" if scope == GLOBAL_SCOPE else "this chat's documents"
+        await message.reply_text(
+            f"Send me the text (or a document) to learn; it goes into {where}."
+        )
+
+    async def taught_text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        chat, user = chat_ref(update), user_ref(update)
+        scope = self._pending.pop((chat.id, user.id), None)
+        if scope is None:
+            return  # an ordinary message: the general handlers answer it
+        await self._learn_text(message, message.text, scope)
+        raise ApplicationHandlerStop
+
+    async def _learn_text(self, message: Message, text: str, scope: str) -> None:
+        words = " ".join(text.split()[:6])
+        name = f"note: {words[:60]}"
+        try:
+            result = await self._library.learn_text(text, name, scope)
+            answer = describe(result)
+        except DocumentError as error:
+            answer = str(error)
+        except EmbeddingError as error:
+            answer = str(error)
+        await message.reply_text(answer)
+
+    # -- the chat's documents ----------------------------------------------------------------
+
+    async def docs(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        chat, user = chat_ref(update), user_ref(update)
+        own_scope = teaching_scope(chat, user)
+        documents = self._library.documents(scopes_for(chat, user))
+        if not documents:
+            await message.reply_text(
+                "I have no documents for this chat yet. Send me a file (PDF, DOCX, TXT, "
+                "Markdown, HTML, CSV, JSON, EPUB) or use /teach."
+            )
+            return
+        lines, buttons = [], []
+        for number, document in enumerate(documents, start=1):
+            day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
+            shared = " (global)" if document.scope == GLOBAL_SCOPE else ""
+            lines.append(
+                f"{number}. {html.escape(document.name)}{shared}: {_size(document.size)}, "
+                f"{day}, {_count(document.chunks, 'passage')}"
+            )
+            if document.scope == own_scope or (
+                document.scope == GLOBAL_SCOPE and self._is_admin(update)
+            ):
+                buttons.append(
+                    [
+                        InlineKeyboardButton(
+                            f"Forget {document.name}"[:60],
+                            callback_data=f"{FORGET_CALLBACK}{document.id}",
+                        )
+                    ]
+                )
+        await message.reply_text(
+            "<b>Documents I answer from here:</b>\n" + "\n".join(lines),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+        )
+
+    def _forgettable(self, update: Update, document_id: int) -> DocumentInfo | None:
+        chat, user = chat_ref(update), user_ref(update)
+        allowed = [teaching_scope(chat, user)]
+        if self._is_admin(update):
+            allowed.append(GLOBAL_SCOPE)
+        return next((d for d in self._library.documents(allowed) if d.id == document_id), None)
+
+    async def forget_pressed(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        raw = query.data.removeprefix(FORGET_CALLBACK)
+        document = self._forgettable(update, int(raw)) if raw.isdigit() else None
+        if document is None:
+            await query.answer("That document is already gone.")
+            return
+        await self._library.forget_document(document)
+        await query.answer(f"Forgot {document.name}")
+        if query.message is not None:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(query.message.chat.id, f"Forgot {document.name}.")
+
+    async def forget(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        name = command_argument(message)
+        if not name:
+            await message.reply_text("Which one? /forget <name>; /docs lists the documents.")
+            return
+        chat, user = chat_ref(update), user_ref(update)
+        forgotten = await self._library.forget(teaching_scope(chat, user), name)
+        if forgotten is None and self._is_admin(update):
+            forgotten = await self._library.forget(GLOBAL_SCOPE, name)
+        if forgotten is None:
+            await message.reply_text(f"I have no document called {name} here; see /docs.")
+        else:
+            await message.reply_text(f"Forgot {forgotten.name}.")
+
+    async def forget_all(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        chat, user = chat_ref(update), user_ref(update)
+        count = await self._library.forget_all(teaching_scope(chat, user))
+        await message.reply_text(
+            f"Forgot {_count(count, 'document')}." if count else "There was nothing to forget."
+        )
+
+    async def sources(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        passages = self._library.last_sources(chat_ref(update).id)
+        if not passages:
+            await message.reply_text("My last answer here did not come from your documents.")
+            return
+        room = 3800 // len(passages)
+        blocks = []
+        for number, passage in enumerate(passages, start=1):
+            text = passage.text if len(passage.text) <= room else passage.text[: room - 1] + "…"
+            blocks.append(f"[{number}] {passage.location}\n{text}")
+        await message.reply_text("\n\n".join(blocks))
+
+
+__all__ = ["DocumentHandlers", "describe"]

@@ -1,0 +1,112 @@
+"""Answers grounded in the chat's documents: retrieve, budget, number, cite.
+
+The core sees retrieval only through the `Retriever` protocol; the knowledge base behind it is
+chosen in a factory. A chat draws on its own scope (the user's in a private chat, the group's in
+a group) and on the global collection; never on another user's private documents.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tgtrainer.core.types import ChatRef, UserRef
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, Passage, chat_scope, user_scope
+
+log = logging.getLogger(__name__)
+
+NOTHING_FOUND = "_I have nothing on that in my documents; this answer is from general knowledge._"
+INSTRUCTIONS = (
+    "Below are numbered passages from documents the user gave you. Answer from them when they "
+    "help, and cite the passages you use by their number, like [1] or [2]. If they do not hold "
+    "the answer, say so and answer from general knowledge."
+)
+GENERAL_KNOWLEDGE = (
+    "The user's documents hold nothing on this question: say so briefly and answer from "
+    "general knowledge."
+)
+
+
+class Retriever(Protocol):
+    async def search(self, query: str, scopes: Sequence[str], k: int) -> list[Passage]: ...
+
+    def has_documents(self, scopes: Sequence[str]) -> bool: ...
+
+    def remember_sources(self, chat_id: int, passages: Sequence[Passage]) -> None: ...
+
+
+def scopes_for(chat: ChatRef, user: UserRef | None) -> list[str]:
+    """Where a chat's answers may come from: its own documents and the global collection."""
+    if chat.is_private and user is not None:
+        return [user_scope(user.id), GLOBAL_SCOPE]
+    return [chat_scope(chat.id), GLOBAL_SCOPE]
+
+
+def teaching_scope(chat: ChatRef, user: UserRef) -> str:
+    """Where what is taught in this chat goes: the user's own in private, else the group's."""
+    return user_scope(user.id) if chat.is_private else chat_scope(chat.id)
+
+
+@dataclass(slots=True)
+class Grounding:
+    system_prompt: str
+    passages: list[Passage] = field(default_factory=list)
+    notice: str | None = None  # shown above the answer when the documents had nothing
+
+
+class Grounder:
+    def __init__(
+        self, retriever: Retriever, *, top_k: int, min_score: float, budget_tokens: int
+    ) -> None:
+        self.retriever = retriever
+        self._top_k = top_k
+        self._min_score = min_score
+        self._budget = budget_tokens
+
+    async def ground(
+        self,
+        chat: ChatRef,
+        user: UserRef,
+        question: str,
+        system_prompt: str,
+        count_tokens: Callable[[str], int],
+        budget_tokens: int | None = None,
+    ) -> Grounding:
+        """The system prompt with the relevant passages, numbered, within the token budget."""
+        scopes = scopes_for(chat, user)
+        if not self.retriever.has_documents(scopes):
+            return Grounding(system_prompt)
+        try:
+            found = await self.retriever.search(question, scopes, self._top_k)
+        except Exception:  # retrieval is a bonus: the chat still answers without it
+            log.exception("chat %s: retrieval failed; answering without documents", chat.id)
+            return Grounding(system_prompt)
+        relevant = [p for p in found if p.score >= self._min_score]
+        if not relevant:
+            return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
+        budget = min(self._budget, budget_tokens or self._budget)
+        header = f"{system_prompt}\n\n{INSTRUCTIONS}"
+        used = count_tokens(header)
+        kept: list[Passage] = []
+        blocks: list[str] = []
+        for passage in relevant:
+            block = f"[{len(kept) + 1}] ({passage.location})\n{passage.text}"
+            cost = count_tokens(block) + 2
+            if used + cost > budget:
+                continue  # a shorter passage further down may still fit
+            kept.append(passage)
+            blocks.append(block)
+            used += cost
+        if not kept:
+            return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
+        return Grounding(header + "\n\n" + "\n\n".join(blocks), kept)
+
+
+def source_list(passages: Sequence[Passage]) -> str:
+    """The short list under an answer: one line per numbered passage, in Markdown."""
+    if not passages:
+        return ""
+    lines = [f"[{number}] {p.location}" for number, p in enumerate(passages, start=1)]
+    return "\n\n**Sources:**\n" + "\n".join(lines)

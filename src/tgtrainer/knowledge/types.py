@@ -1,0 +1,86 @@
+"""Plain data of the knowledge pipeline: extracted sections, chunks, search hits, scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GLOBAL_SCOPE = "global"
+
+
+def user_scope(user_id: int) -> str:
+    """What a user teaches in a private chat: theirs alone."""
+    return f"user:{user_id}"
+
+
+def chat_scope(chat_id: int) -> str:
+    """What is taught in a group: the group's."""
+    return f"chat:{chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A run of text from one place in a document: a page, or the part under one heading."""
+
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(slots=True)
+class ExtractedDocument:
+    sections: list[Section]
+    pages: int | None = None  # for paged formats (PDF)
+    title: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "only the first 500 pages were read"
+
+    @property
+    def first_heading(self) -> str | None:
+        return self.title or next((s.heading for s in self.sections if s.heading), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with where it came from and how well it matched."""
+
+    chunk_id: int
+    document: str
+    text: str
+    score: float
+    page: int | None = None
+    heading: str | None = None
+
+    @property
+    def location(self) -> str:
+        """'report.pdf, p. 12' or 'guide.docx, Installing'."""
+        where = self.document
+        if self.page is not None:
+            where += f", p. {self.page}"
+        elif self.heading:
+            where += f", {self.heading}"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    scope: str
+    name: str
+    size: int
+    chunks: int
+    pages: int | None
+    first_heading: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LearnResult:
+    document: DocumentInfo
+    status: str  # "learned", "replaced" or "known"
+    notes: tuple[str, ...] = ()

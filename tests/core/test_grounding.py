@@ -1,0 +1,117 @@
+"""Grounded turns: passages in the prompt within budget, numbered sources, the fallback notice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support.hashing_embedder import HashingEmbedder
+from tests.support.scripted_model import ScriptedChatModel
+from tgtrainer.config import Settings
+from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.core.grounding import NOTHING_FOUND, Grounder, scopes_for, teaching_scope
+from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, chat_scope, user_scope
+from tgtrainer.llm import ChatMessage
+from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.knowledge import KnowledgeStore
+
+ANN = UserRef(1, "Ann")
+ANN_CHAT = ChatRef(1, "private")
+BOB = UserRef(2, "Bob")
+BOB_CHAT = ChatRef(2, "private")
+GROUP = ChatRef(-5, "group", "Team")
+
+
+def echo(messages: Sequence[ChatMessage]) -> str:
+    return f"echo {messages[-1].content}"
+
+
+@pytest.fixture
+def model() -> ScriptedChatModel:
+    return ScriptedChatModel(echo)
+
+
+@pytest.fixture
+def parts(tmp_path: Path, model: ScriptedChatModel) -> tuple[Assistant, Library]:
+    settings = Settings(data_dir=tmp_path, system_prompt="Be helpful.")
+    database = Database(settings.database_path)
+    library = Library(settings, KnowledgeStore(database), HashingEmbedder())
+    grounder = Grounder(library, top_k=3, min_score=0.2, budget_tokens=400)
+    return Assistant(settings, ConversationStore(database), model, grounder), library
+
+
+async def answer(assistant: Assistant, chat: ChatRef, user: UserRef, text: str, mid: int) -> str:
+    turn = assistant.begin_turn(chat, user, text, mid)
+    assert turn is not None
+    async for _ in turn.stream():
+        pass
+    turn.finish([mid + 1000])
+    return turn.display_text
+
+
+def test_scopes_private_group_global() -> None:
+    assert scopes_for(ANN_CHAT, ANN) == [user_scope(1), GLOBAL_SCOPE]
+    assert scopes_for(GROUP, ANN) == [chat_scope(-5), GLOBAL_SCOPE]
+    assert teaching_scope(ANN_CHAT, ANN) == user_scope(1)
+    assert teaching_scope(GROUP, ANN) == chat_scope(-5)
+
+
+async def test_passages_reach_the_prompt_and_sources_follow_the_answer(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    assistant, library = parts
+    await library.learn_text("The ferry to Vellmar leaves at 6:40 from pier 9.", "ferry", "user:1")
+    shown = await answer(assistant, ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", 1)
+    system = model.prompts[-1][0].content
+    assert system.startswith("Be helpful.")
+    assert "[1] (ferry)\nThe ferry to Vellmar leaves at 6:40 from pier 9." in system
+    assert "cite" in system
+    assert shown.endswith("**Sources:**\n[1] ferry")
+    assert [p.document for p in library.last_sources(ANN_CHAT.id)] == ["ferry"]
+
+
+async def test_no_relevant_passage_gives_the_general_knowledge_notice(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    assistant, library = parts
+    await library.learn_text("Tulips bloom in spring.", "tulips", "user:1")
+    shown = await answer(assistant, ANN_CHAT, ANN, "Explain quantum chromodynamics", 1)
+    assert shown.startswith(NOTHING_FOUND)
+    assert "general knowledge" in model.prompts[-1][0].content
+    assert "Tulips" not in model.prompts[-1][0].content
+
+
+async def test_chats_without_documents_are_answered_as_before(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    assistant, _ = parts
+    shown = await answer(assistant, BOB_CHAT, BOB, "hello", 1)
+    assert shown.strip() == "echo hello"
+    assert model.prompts[-1][0].content == "Be helpful."
+
+
+async def test_another_users_private_passages_never_reach_the_prompt(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    assistant, library = parts
+    await library.learn_text("Ann's bank PIN is 5519.", "pin", "user:1")
+    await library.learn_text("Lunch is served at noon.", "lunch", GLOBAL_SCOPE)
+    await answer(assistant, BOB_CHAT, BOB, "What is Ann's bank PIN?", 1)
+    assert "5519" not in str(model.prompts[-1])
+    await answer(assistant, GROUP, BOB, "What is Ann's bank PIN?", 2)
+    assert "5519" not in str(model.prompts[-1])
+
+
+async def test_passages_are_kept_within_the_token_budget(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    assistant, library = parts
+    for n in range(6):
+        await library.learn_text(f"Harbour fact {n}: " + "harbour boats " * 100, f"h{n}", "user:1")
+    await answer(assistant, ANN_CHAT, ANN, "harbour boats", 1)
+    system = model.prompts[-1][0].content
+    assert model.count_tokens(system) <= 400
+    assert "[1]" in system

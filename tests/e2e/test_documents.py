@@ -1,0 +1,296 @@
+"""Documents through the real bot process: learn, ask, cite, forget; privacy; every bad input.
+
+The bot embeds with the real bundled all-MiniLM-L6-v2 (EMBEDDINGS_BACKEND=local); the chat model
+is the fake OpenAI server, which echoes, so what reached the model is read from its requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BotProcess, bot_environment
+from tests.support.documents import make_docx, make_pdf, make_zip_bomb
+from tests.support.fake_openai import FakeOpenAIServer
+from tgtrainer.core.grounding import NOTHING_FOUND
+from tgtrainer.sandbox import SandboxClient, SandboxServer
+
+ANSWER_TIMEOUT = 60
+ADMIN = 777_001
+PROGRESS = ("Reading", "Learning")
+
+
+@pytest.fixture(scope="module")
+def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bot-tmp")
+
+
+@pytest.fixture(scope="module")
+def bot(
+    sandbox_server: SandboxServer,
+    fake_openai: FakeOpenAIServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    temp_dir: Path,
+) -> Iterator[BotProcess]:
+    data_dir = tmp_path_factory.mktemp("bot-data")
+    env = bot_environment(
+        sandbox_server,
+        fake_openai,
+        data_dir,
+        EMBEDDINGS_BACKEND="local",
+        ADMIN_USER_IDS=str(ADMIN),
+        MAX_DOCUMENT_MB="1",
+        MAX_DOCUMENT_PAGES="20",
+        MAX_UNPACKED_MB="5",
+        TMPDIR=str(temp_dir),
+    )
+    process = BotProcess(env, data_dir / "bot.log")
+    process.start()
+    yield process
+    assert process.stop() == 0, process.log()
+
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+
+@pytest.fixture
+async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox_server.url) as client:
+        yield client
+
+
+async def last_seq(client: SandboxClient) -> int:
+    seq: int = (await client.events(after=0, timeout=0))["last_seq"]
+    return seq
+
+
+async def send_document(
+    client: SandboxClient, chat_id: int, data: bytes, name: str, **kwargs: Any
+) -> str:
+    """Send a file; the bot's status message once it stops showing progress."""
+    after = await last_seq(client)
+    await client.send_file(chat_id, data, file_name=name, **kwargs)
+    [status] = await client.wait_for_bot_messages(
+        chat_id,
+        after_seq=after,
+        until=lambda ms: bool(ms) and not ms[-1]["text"].startswith(PROGRESS),
+        timeout=ANSWER_TIMEOUT,
+    )
+    text: str = status["text"]
+    return text
+
+
+async def ask(client: SandboxClient, chat_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+    after = await last_seq(client)
+    await client.send_text(chat_id, text, **kwargs)
+    [answer] = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=lambda ms: len(ms) >= 1, timeout=ANSWER_TIMEOUT
+    )
+    return answer
+
+
+def prompt_for(fake: FakeOpenAIServer, question: str) -> str:
+    """The system message the model got with `question`."""
+    matching = [r for r in fake.requests if r["messages"][-1]["content"] == question]
+    assert matching, f"the model never got {question!r}"
+    return str(matching[-1]["messages"][0]["content"])
+
+
+async def test_a_pdf_fact_is_answered_with_its_page(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    pages = [
+        "Annual report of the Zebulon orbital station. Chapter one describes the crew.",
+        "The emergency vault code of the Zebulon station is 4417-KAPPA.",
+    ]
+    status = await send_document(client, chat_id, make_pdf(pages), "zebulon.pdf")
+    assert status.startswith("Learned zebulon.pdf: 2 pages,")
+    question = "What is the emergency vault code of the Zebulon station?"
+    answer = await ask(client, chat_id, question)
+    assert "4417-KAPPA" in prompt_for(fake_openai, question)
+    assert answer["text"].startswith(f"You said: {question}")
+    assert "Sources:" in answer["text"] and "zebulon.pdf, p. 2" in answer["text"]
+    sources = await ask(client, chat_id, "/sources")
+    assert "zebulon.pdf, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
+
+
+async def test_a_long_document_shows_progress_in_one_edited_message(
+    client: SandboxClient, chat_id: int
+) -> None:
+    words = "The lighthouse keeper logs the weather, the ships and the tides every hour."
+    pages = [f"Page {n}. " + " ".join([words] * 25) for n in range(15)]
+    after = await last_seq(client)
+    status = await send_document(client, chat_id, make_pdf(pages), "logbook.pdf")
+    assert status.startswith("Learned logbook.pdf: 15 pages,")
+    events = (await client.events(after=after, timeout=0, chat_id=chat_id))["events"]
+    sent = [e for e in events if e["type"] == "message" and e["message"]["from_bot"]]
+    edits = [e for e in events if e["type"] == "edit"]
+    assert len(sent) == 1, "progress must edit one message, not send many"
+    shown = [e["message"]["text"] for e in edits]
+    assert any(text.startswith(("Reading page", "Learning passage")) for text in shown), shown
+
+
+async def test_a_docx_fact_is_answered_with_its_section(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    data = make_docx(
+        "Greenhouse handbook",
+        [
+            ("Watering", "Water the ferns every morning."),
+            ("Ventilation", "The north window of the greenhouse opens at exactly 23 degrees."),
+        ],
+        table=[["plant", "shelf"], ["orchid", "shelf 12"]],
+    )
+    status = await send_document(client, chat_id, data, "greenhouse.docx")
+    assert status.startswith("Learned greenhouse.docx:")
+    assert "First heading: Greenhouse handbook" in status
+    question = "At what temperature does the north window of the greenhouse open?"
+    answer = await ask(client, chat_id, question)
+    assert "23 degrees" in prompt_for(fake_openai, question)
+    assert "greenhouse.docx, Ventilation" in answer["text"]
+
+
+async def test_a_cp1251_text_fact_is_answered(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    text = (
+        "Заметки о походе.\n\nПароль от сейфа на даче — ЛИПА-8812.\n\n"
+        "Ключи от гаража лежат в синей банке."
+    )
+    status = await send_document(client, chat_id, text.encode("cp1251"), "дача.txt")
+    assert status.startswith("Learned дача.txt:")
+    question = "Какой пароль от сейфа на даче?"
+    answer = await ask(client, chat_id, question)
+    assert "ЛИПА-8812" in prompt_for(fake_openai, question)
+    assert "дача.txt" in answer["text"]
+
+
+async def test_nothing_relevant_says_so(client: SandboxClient, chat_id: int) -> None:
+    await send_document(client, chat_id, b"Tulips bloom in the spring in Holland.", "t.txt")
+    answer = await ask(client, chat_id, "How do jet engines produce thrust?")
+    assert answer["text"].startswith(NOTHING_FOUND.strip("_"))
+    assert "Sources:" not in answer["text"]
+
+
+async def test_no_user_ever_gets_another_users_private_documents(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    ann, bob = chat_id, chat_id + 50_000
+    secret = "Ann's diary: the spare key is under the red flowerpot, code MAGPIE-31."
+    assert (await send_document(client, ann, secret.encode(), "diary.txt")).startswith("Learned")
+    question = "Where is the spare key and what is the code?"
+    answer = await ask(client, bob, question)
+    assert "MAGPIE" not in prompt_for(fake_openai, question)
+    assert "diary" not in answer["text"]
+    group = -chat_id
+    group_question = f"@tgtrainer_bot {question}"
+    await ask(client, group, group_question, user_id=ann, chat_type="group")
+    assert "MAGPIE" not in prompt_for(fake_openai, question)
+    assert "diary.txt" not in (await ask(client, bob, "/docs"))["text"]
+    assert "MAGPIE" not in (await ask(client, bob, "/sources"))["text"]
+
+
+async def test_same_file_is_known_and_a_new_version_replaces(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    first = b"The canteen serves borscht on Tuesdays."
+    assert (await send_document(client, chat_id, first, "menu.txt")).startswith("Learned")
+    assert (await send_document(client, chat_id, first, "menu.txt")).startswith(
+        "I already know menu.txt"
+    )
+    second = b"The canteen serves ramen on Tuesdays."
+    status = await send_document(client, chat_id, second, "menu.txt")
+    assert status.startswith("Updated menu.txt") and "replaces the old one" in status
+    question = "What does the canteen serve on Tuesdays?"
+    await ask(client, chat_id, question)
+    prompt = prompt_for(fake_openai, question)
+    assert "ramen" in prompt and "borscht" not in prompt
+
+
+async def test_teach_then_text_is_learned(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    invite = await ask(client, chat_id, "/teach")
+    assert "Send me the text" in invite["text"]
+    learned = await ask(client, chat_id, "The office wifi password is heron-4452.")
+    assert learned["text"].startswith("Learned note:")
+    question = "What is the office wifi password?"
+    answer = await ask(client, chat_id, question)
+    assert "heron-4452" in prompt_for(fake_openai, question)
+    assert "Sources:" in answer["text"]
+
+
+async def test_docs_lists_and_forgets(client: SandboxClient, chat_id: int) -> None:
+    await send_document(client, chat_id, b"Alpha facts about alpacas.", "alpha.txt")
+    await send_document(client, chat_id, b"Beta facts about beavers.", "beta.txt")
+    await send_document(client, chat_id, b"Gamma facts about gazelles.", "gamma.txt")
+    listing = await ask(client, chat_id, "/docs")
+    assert "alpha.txt" in listing["text"] and "beta.txt" in listing["text"]
+    buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
+    forget_alpha = next(b for b in buttons if "alpha.txt" in b["text"])
+    after = await last_seq(client)
+    await client.press_button(
+        chat_id, listing["message_id"], forget_alpha["callback_data"], user_id=chat_id
+    )
+    [confirmation] = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=lambda ms: len(ms) >= 1, timeout=ANSWER_TIMEOUT
+    )
+    assert confirmation["text"] == "Forgot alpha.txt."
+    assert (await ask(client, chat_id, "/forget beta.txt"))["text"] == "Forgot beta.txt."
+    assert "no document called nope" in (await ask(client, chat_id, "/forget nope"))["text"]
+    assert (await ask(client, chat_id, "/forget_all"))["text"] == "Forgot 1 document."
+    assert "gamma.txt" not in (await ask(client, chat_id, "/docs"))["text"]
+
+
+async def test_global_collection_is_taught_by_admins_only(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    refused = await ask(client, chat_id, "/teach_global The cafe closes at 17:30.")
+    assert refused["text"] == "Only the bot's admins can teach the global collection."
+    taught = await ask(
+        client, ADMIN, "/teach_global The company holiday party is on December 19.", user_id=ADMIN
+    )
+    assert taught["text"].startswith("Learned")
+    question = "When is the company holiday party?"
+    answer = await ask(client, chat_id, question)
+    assert "December 19" in prompt_for(fake_openai, question)
+    assert "Sources:" in answer["text"]
+
+
+BAD_INPUTS = [
+    pytest.param(b"x" * (1024 * 1024 + 10), "huge.txt", "accept files up to 1 MB", id="too-big"),
+    pytest.param(b"MZ\x90\x00binary", "setup.exe", "send PDF, DOCX, TXT", id="unsupported"),
+    pytest.param(b"%PDF-1.4\n%%garbage\x00\xff", "broken.pdf", "not a readable PDF", id="corrupt"),
+    pytest.param(
+        make_pdf(["secret"], password="pw"), "locked.pdf", "password-protected", id="encrypted"
+    ),
+    pytest.param(make_zip_bomb(unpacked_mb=40), "bomb.docx", "unpacks to 40 MB", id="zip-bomb"),
+    pytest.param(b"", "empty.txt", "empty", id="empty"),
+    pytest.param(make_pdf(["", ""]), "scan.pdf", "no text layer", id="no-text"),
+    pytest.param(
+        make_pdf([f"page {n}" for n in range(25)]), "tome.pdf", "at most 20 pages", id="pages"
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "name", "sentence"), BAD_INPUTS)
+async def test_bad_input_gets_one_clear_sentence_and_leaves_nothing(
+    client: SandboxClient, chat_id: int, temp_dir: Path, data: bytes, name: str, sentence: str
+) -> None:
+    status = await send_document(client, chat_id, data, name)
+    assert sentence in status
+    assert "Traceback" not in status and "Error" not in status
+    assert name not in (await ask(client, chat_id, "/docs"))["text"]
+    assert await asyncio.to_thread(lambda: list(temp_dir.iterdir())) == []
+
+
+async def test_an_empty_utf16_file_with_only_a_bom_is_empty(
+    client: SandboxClient, chat_id: int
+) -> None:
+    status = await send_document(client, chat_id, codecs.BOM_UTF16_LE, "bom.txt")
+    assert status == "I found no text in bom.txt."

@@ -1,0 +1,157 @@
+"""Extraction: each format yields its text with pages or headings; bad files fail clearly."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.documents import make_docx, make_pdf, make_zip_bomb
+from tgtrainer.knowledge.errors import (
+    DocumentTooLargeError,
+    NoTextError,
+    UnreadableDocumentError,
+    UnsupportedFormatError,
+)
+from tgtrainer.knowledge.extract import Limits, detect_format, extract
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def all_text(path: Path, name: str | None = None, **kwargs: object) -> str:
+    document = extract(path, name or path.name, **kwargs)  # type: ignore[arg-type]
+    return "\n".join(section.text for section in document.sections)
+
+
+def test_pdf_keeps_pages_and_reports_progress(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.pdf", make_pdf(["First page text.", "Second page: the otter."]))
+    lines: list[str] = []
+    document = extract(path, "r.pdf", progress=lines.append)
+    assert document.pages == 2
+    assert [s.page for s in document.sections] == [1, 2]
+    assert "otter" in document.sections[1].text
+    assert lines == ["Reading page 1/2...", "Reading page 2/2..."]
+
+
+def test_pdf_over_the_page_limit_is_refused_with_the_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.pdf", make_pdf([f"page {i}" for i in range(12)]))
+    with pytest.raises(DocumentTooLargeError, match=r"12 pages.*at most 10 pages"):
+        extract(path, "big.pdf", limits=Limits(max_pages=10))
+
+
+def test_encrypted_pdf_says_it_needs_the_password(tmp_path: Path) -> None:
+    path = write(tmp_path, "secret.pdf", make_pdf(["hidden"], password="pw"))
+    with pytest.raises(UnreadableDocumentError, match="password"):
+        extract(path, "secret.pdf")
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n garbage \x00\x01", b"not a pdf at all"])
+def test_corrupt_pdf_is_unreadable(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(UnreadableDocumentError, match="not a readable PDF"):
+        extract(write(tmp_path, "broken.pdf", data), "broken.pdf")
+
+
+def test_pdf_without_text_layer_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "scan.pdf", make_pdf([""]))
+    with pytest.raises(NoTextError, match="no text layer"):
+        extract(path, "scan.pdf")
+
+
+def test_docx_keeps_headings_and_tables(tmp_path: Path) -> None:
+    data = make_docx(
+        "Field Guide",
+        [("Otters", "Otters hold hands while sleeping."), ("Beavers", "Beavers build dams.")],
+        table=[["animal", "food"], ["otter", "clams"]],
+    )
+    document = extract(write(tmp_path, "g.docx", data), "g.docx")
+    assert document.first_heading == "Field Guide"
+    headings = [s.heading for s in document.sections]
+    assert headings == ["Field Guide", "Otters", "Beavers"]
+    assert "otter | clams" in document.sections[-1].text
+
+
+def test_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    path = write(tmp_path, "bomb.docx", make_zip_bomb(unpacked_mb=50))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(DocumentTooLargeError, match="unpacks to 50 MB"):
+        extract(path, "bomb.docx", limits=Limits(max_unpacked_bytes=10 * 2**20))
+
+
+def test_docx_that_is_not_a_zip_is_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableDocumentError, match="DOCX"):
+        extract(write(tmp_path, "x.docx", b"plain text pretending"), "x.docx")
+
+
+@pytest.mark.parametrize(
+    ("encoded", "label"),
+    [
+        ("Кошка спит на тёплой печке весь день.".encode("cp1251"), "cp1251"),
+        (codecs.BOM_UTF16_LE + "Grüße aus Köln, schöne Straße".encode("utf-16-le"), "utf-16"),
+        ("Grüße aus Köln".encode(), "utf-8"),
+        ("Съешь же ещё этих мягких французских булок".encode("koi8_r"), "koi8_r"),
+        ("Café crème brûlée à la carte, très élégant".encode("latin-1"), "latin-1"),
+    ],
+)
+def test_text_encodings_are_detected(tmp_path: Path, encoded: bytes, label: str) -> None:
+    text = all_text(write(tmp_path, f"{label}.txt", encoded))
+    for word in ("Кошка", "печке", "Köln", "Grüße", "crème", "élégant"):
+        if word.encode("utf-8") in encoded.decode(label, errors="ignore").encode("utf-8"):
+            assert word in text
+
+
+def test_markdown_sections_follow_headings(tmp_path: Path) -> None:
+    data = b"# Guide\nintro\n## Setup\nrun make\n```\n# not a heading\n```\n## Use\nask"
+    document = extract(write(tmp_path, "g.md", data), "g.md")
+    assert [s.heading for s in document.sections] == ["Guide", "Setup", "Use"]
+    assert "# not a heading" in document.sections[1].text
+
+
+def test_html_drops_scripts_and_splits_at_headings(tmp_path: Path) -> None:
+    data = (
+        b"<html><head><title>T</title><script>var x=1;</script></head><body>"
+        b"<h1>Alpha</h1><p>one</p><h2>Beta</h2><p>two <b>bold</b></p>"
+        b"<table><tr><td>a</td><td>b</td></tr></table></body></html>"
+    )
+    document = extract(write(tmp_path, "p.html", data), "p.html")
+    assert document.title == "T"
+    assert [s.heading for s in document.sections] == ["Alpha", "Beta"]
+    assert "var x" not in "".join(s.text for s in document.sections)
+    assert "a | b" in document.sections[1].text
+
+
+def test_csv_rows_become_named_fields(tmp_path: Path) -> None:
+    data = b"city,population\nOslo,700000\nBergen,285000\n"
+    text = all_text(write(tmp_path, "c.csv", data))
+    assert "city: Bergen; population: 285000" in text
+
+
+def test_json_is_flattened_to_paths(tmp_path: Path) -> None:
+    data = json.dumps({"server": {"port": 8080, "hosts": ["a", "b"]}}).encode()
+    text = all_text(write(tmp_path, "c.json", data))
+    assert "server.port: 8080" in text and "server.hosts[1]: b" in text
+
+
+def test_empty_file_and_unsupported_type(tmp_path: Path) -> None:
+    with pytest.raises(NoTextError, match="empty"):
+        extract(write(tmp_path, "e.txt", b""), "e.txt")
+    with pytest.raises(UnsupportedFormatError, match=r"can't read \.exe files; send PDF, DOCX"):
+        detect_format("setup.exe")
+    assert detect_format("noext", "application/pdf") == "pdf"
+
+
+def test_binary_garbage_named_txt_is_refused(tmp_path: Path) -> None:
+    with pytest.raises((UnreadableDocumentError, NoTextError)):
+        extract(write(tmp_path, "b.txt", bytes(range(256)) * 20), "b.txt")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is not None, reason="Tesseract is installed here")
+def test_images_without_tesseract_get_a_clear_sentence(tmp_path: Path) -> None:
+    with pytest.raises(NoTextError, match="OCR \\(Tesseract\\) is not installed"):
+        extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), "photo.png")

@@ -1,0 +1,57 @@
+"""Real files made in the tests: PDF (fpdf2), DOCX (python-docx), zip bombs, encrypted PDFs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+
+import docx
+from fpdf import FPDF
+
+
+def make_pdf(
+    pages: Sequence[str], *, title: str | None = None, password: str | None = None
+) -> bytes:
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    if password:
+        pdf.set_encryption(owner_password=password + "-owner", user_password=password)
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())
+
+
+def make_docx(
+    title: str,
+    sections: Sequence[tuple[str, str]],
+    table: Sequence[Sequence[str]] = (),
+) -> bytes:
+    document = docx.Document()
+    document.add_heading(title, level=0)
+    for heading, text in sections:
+        document.add_heading(heading, level=1)
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_zip_bomb(member: str = "word/document.xml", unpacked_mb: int = 200) -> bytes:
+    """A small file that unpacks to `unpacked_mb` MB of zeros, shaped like a DOCX."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open(member, "w", force_zip64=True) as stream:
+            block = b"\0" * (1 << 20)
+            for _ in range(unpacked_mb):
+                stream.write(block)
+    return buffer.getvalue()
