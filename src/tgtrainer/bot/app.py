@@ -49,7 +49,8 @@ def build_application(
         .build()
     )
     handlers = Handlers(settings, assistant)
-    application.add_handler(TypeHandler(Update, handlers.check_access), group=-1)
+    # Its own group, the first: every update passes the access check before any other handler.
+    application.add_handler(TypeHandler(Update, handlers.check_access), group=-2)
     if library is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
