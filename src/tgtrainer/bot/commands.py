@@ -27,6 +27,16 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "/system <text>: give this chat its own instructions; /system alone shows them; "
         "/system reset restores the default",
     ),
+    BotCommandInfo(
+        "voice",
+        "Voice answers: off, when spoken to, always",
+        "/voice: answer with voice notes never, when spoken to, or always",
+    ),
+    BotCommandInfo(
+        "language",
+        "The language of voice messages",
+        "/language <code>: the language I listen and speak in (en, ru...); /language auto detects",
+    ),
 )
 
 GREETING = (
