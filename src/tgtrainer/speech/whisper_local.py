@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -67,7 +68,7 @@ class WhisperSpeechToText(SpeechToText):
                         str(folder),
                         device="cpu",
                         compute_type="int8",
-                        cpu_threads=self._threads,
+                        cpu_threads=self._threads or os.cpu_count() or 1,
                         local_files_only=True,
                     )
                 except SpeechConfigurationError:
