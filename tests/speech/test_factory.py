@@ -28,9 +28,9 @@ def test_off_switches_a_side_off(tmp_path: Path) -> None:
 
 
 def test_openai_backends_need_a_key_or_a_server(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY.*STT_BACKEND"):
+    with pytest.raises(ConfigurationError, match=r"OPENAI_API_KEY.*STT_BACKEND"):
         build_speech_to_text(Settings(data_dir=tmp_path, stt_backend="openai"))
-    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY.*TTS_BACKEND"):
+    with pytest.raises(ConfigurationError, match=r"OPENAI_API_KEY.*TTS_BACKEND"):
         build_text_to_speech(Settings(data_dir=tmp_path, tts_backend="openai"))
     served = Settings(
         data_dir=tmp_path,

@@ -72,6 +72,36 @@ def samples_to_voice_note(samples: np.ndarray, sample_rate: int) -> bytes:
     return output.getvalue()
 
 
+def tone_voice_note(seconds: float, hertz: float = 220.0) -> bytes:
+    t = np.arange(int(seconds * 16_000)) / 16_000
+    return samples_to_voice_note((0.3 * np.sin(2 * np.pi * hertz * t)).astype(np.float32), 16_000)
+
+
+def to_video_note(voice_note: bytes) -> bytes:
+    """A round video note (MP4: a small grey H.264 square and AAC sound) with that sound."""
+    output = io.BytesIO()
+    with av.open(io.BytesIO(voice_note)) as source, av.open(output, "w", format="mp4") as target:
+        video = target.add_stream("libx264", rate=10)
+        video.width = video.height = 64
+        video.pix_fmt = "yuv420p"
+        sound = target.add_stream("aac", rate=48_000, layout="mono")
+        seconds = 0.0
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            seconds += frame.samples / frame.sample_rate
+            for packet in sound.encode(frame):
+                target.mux(packet)
+        for packet in sound.encode(None):
+            target.mux(packet)
+        grey = np.full((64, 64, 3), 128, np.uint8)
+        for _ in range(max(1, int(seconds * 10))):
+            for packet in video.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")):
+                target.mux(packet)
+        for packet in video.encode(None):
+            target.mux(packet)
+    return output.getvalue()
+
+
 def silence(seconds: float) -> bytes:
     return samples_to_voice_note(np.zeros(int(seconds * 16_000), np.float32), 16_000)
 
