@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import BotProcess, bot_environment
+from tests.conftest import BOT_TOKEN, BotProcess, bot_environment
 from tests.support.audio import (
     JFK_TEXT,
     inspect,
@@ -49,6 +49,7 @@ def bot(
     process.start()
     yield process
     assert process.stop() == 0, process.log()
+    assert BOT_TOKEN.split(":")[1] not in process.log()  # file URLs carry the token
     leftovers = [p for p in data_dir.rglob("*") if p.suffix in (".ogg", ".wav", ".opus")]
     assert leftovers == [], "temporary audio files were left behind"
 
