@@ -46,9 +46,14 @@ async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
 
 @pytest.mark.parametrize(
     ("kind", "file_name", "mime_type"),
-    [("voice", "voice.ogg", "audio/ogg"), ("video_note", "round.mp4", "video/mp4")],
+    [
+        ("voice", "voice.ogg", "audio/ogg"),
+        ("video_note", "round.mp4", "video/mp4"),
+        ("video", "clip.mp4", "video/mp4"),
+        ("document", "memo.ogg", "audio/ogg"),  # an audio file sent as a file
+    ],
 )
-async def test_voice_notes_and_video_notes_are_heard_and_answered_aloud(
+async def test_voice_video_and_audio_files_are_heard_and_answered_aloud(
     client: SandboxClient,
     chat_id: int,
     fake_openai: FakeOpenAIServer,
@@ -57,7 +62,7 @@ async def test_voice_notes_and_video_notes_are_heard_and_answered_aloud(
     mime_type: str,
 ) -> None:
     recording = tone_voice_note(2.0)
-    if kind == "video_note":
+    if kind in ("video_note", "video"):
         recording = to_video_note(recording)
     fake_openai.audio_requests.clear()
     after = (await client.events(after=0, timeout=0))["last_seq"]
