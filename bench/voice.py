@@ -159,7 +159,7 @@ async def voice_round_trip(client: SandboxClient, chat_id: int, note: bytes) -> 
             raise TimeoutError("no voice answer in 120 s")
 
 
-async def end_to_end(audio: bytes, data_dir: Path, runs: int) -> dict[str, Any]:
+async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> dict[str, Any]:
     note = to_voice_note(audio, max_seconds=10)
     sandbox = SandboxServer(port=0, tokens=[TOKEN])
     fake = FakeOpenAIServer()
@@ -179,6 +179,7 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int) -> dict[str, Any]:
         OPENAI_API_KEY="sk-bench",
         LLM_MODEL="fake-small",
         TGTRAINER_DATA_DIR=str(data_dir / "bot"),
+        STT_LANGUAGE=language,
         LOG_LEVEL="WARNING",
         HF_HUB_OFFLINE="1",
     )
@@ -216,7 +217,10 @@ async def main(runs: int) -> dict[str, Any]:
             assert stt is not None
             figures[f"stt_whisper_{name}"] = await stt_figures(stt, audio, text, runs)
         figures["tts_piper_joe"] = await tts_figures(data_dir, runs)
-        figures["voice_note_to_voice_answer"] = await end_to_end(audio, data_dir, runs)
+        for language in ("auto", "en"):
+            figures[f"voice_note_to_voice_answer_stt_language_{language}"] = await end_to_end(
+                audio, data_dir, runs, language
+            )
         # other work on the machine slows every figure: this says how busy it was
         figures["load_average_after"] = round(os.getloadavg()[0], 2)
     return figures

@@ -86,3 +86,9 @@ def test_a_truncated_voice_note_is_refused_or_decodes_shorter() -> None:
 def test_decoding_stops_past_the_limit() -> None:
     with pytest.raises(AudioTooLongError):
         decode(jfk_flac(), 16_000, max_seconds=5)
+
+
+def test_long_voice_notes_stay_under_a_megabyte() -> None:
+    note = encode_voice_note([tone(300.0, 16_000, 300.0)], max_seconds=600)
+    assert note.duration == pytest.approx(300.0, abs=0.01)
+    assert len(note.data) < 1_000_000

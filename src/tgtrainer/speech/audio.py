@@ -20,7 +20,9 @@ from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError
 
 Samples = npt.NDArray[np.float32]
 VOICE_RATE = 48_000  # Telegram voice notes: OGG/Opus, 48 kHz, mono
-VOICE_BITRATE = 32_000  # clear speech, and 2 minutes stay well under sendVoice's 1 MB
+VOICE_BITRATE = 32_000  # clear speech; 2 minutes take about 480 KB
+VOICE_MAX_BYTES = 950_000  # sendVoice shows OGG/Opus up to 1 MB as a voice note
+MIN_BITRATE = 8_000
 SILENCE_RMS = 0.001  # about -60 dBFS: nothing but the noise floor
 NO_SOUND = "This file has no sound I could listen to."
 
@@ -118,6 +120,7 @@ def encode_ogg_opus(samples: Samples, sample_rate: int, *, bitrate: int = VOICE_
     with av.open(buffer, mode="w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=VOICE_RATE, layout="mono")
         stream.bit_rate = bitrate
+        stream.codec_context.options = {"vbr": "constrained"}  # keeps to the bitrate
         resampler = av.AudioResampler(format="s16", layout="mono", rate=VOICE_RATE)
         for frame in (_frame(samples, sample_rate), None):
             for converted in resampler.resample(frame):
@@ -142,7 +145,10 @@ def encode_voice_note(pieces: list[Pcm], *, max_seconds: float, pause: float = 0
         samples = samples[:limit].copy()
         fade = min(len(samples), VOICE_RATE // 20)  # 50 ms, so the cut does not click
         samples[len(samples) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    return VoiceNote(encode_ogg_opus(samples, VOICE_RATE), len(samples) / VOICE_RATE)
+    seconds = len(samples) / VOICE_RATE
+    # long notes get a lower bitrate, so that they still show as voice notes
+    bitrate = max(MIN_BITRATE, min(VOICE_BITRATE, int(VOICE_MAX_BYTES * 8 / max(seconds, 1))))
+    return VoiceNote(encode_ogg_opus(samples, VOICE_RATE, bitrate=bitrate), seconds)
 
 
 def duration(data: bytes) -> float:
