@@ -178,7 +178,7 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> 
         OPENAI_BASE_URL=fake.base_url,
         OPENAI_API_KEY="sk-bench",
         LLM_MODEL="fake-small",
-        TGTRAINER_DATA_DIR=str(data_dir / "bot"),
+        TGTRAINER_DATA_DIR=str(data_dir / f"bot-{language}"),  # a new database each time
         STT_LANGUAGE=language,
         LOG_LEVEL="WARNING",
         HF_HUB_OFFLINE="1",
