@@ -5,9 +5,11 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run sandbox test lint bench bench-knowledge clean
+.PHONY: install run sandbox test lint bench bench-knowledge bench-voice clean
 
 $(STAMP): pyproject.toml
+	@# voice: espeak-ng speaks the languages the bundled Piper voice does not (optional)
+	-command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng)
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[local,dev]"
@@ -42,6 +44,9 @@ bench: install
 
 bench-knowledge: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
+
+bench-voice: install
+	$(BIN)/python -m bench.voice
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -92,7 +92,18 @@ def bot_environment(
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "LLM_", "OPENAI_", "TGTRAINER_", "SYSTEM_PROMPT"))
+        if not key.startswith(
+            (
+                "TELEGRAM_",
+                "LLM_",
+                "OPENAI_",
+                "TGTRAINER_",
+                "SYSTEM_PROMPT",
+                "STT_",
+                "TTS_",
+                "VOICE_",
+            )
+        )
     }
     env.update(
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
@@ -109,6 +120,9 @@ def bot_environment(
         STREAM_INTERVAL_PRIVATE="0.2",
         STREAM_INTERVAL_GROUP="0.5",
         HF_HUB_OFFLINE="1",
+        # speech models only where a test asks for them (tests/e2e/test_voice.py)
+        STT_BACKEND="off",
+        TTS_BACKEND="off",
     )
     env.update(extra)
     return env

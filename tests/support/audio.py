@@ -1,4 +1,8 @@
-"""Sound made by the tests themselves: a tone as a WAV file."""
+"""Real audio for tests: the shared JFK recording, made into what Telegram clients send.
+
+Conversion uses PyAV directly (not the product's code), so the product is tested against files
+it did not make itself.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,122 @@ import io
 import math
 import struct
 import wave
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+JFK_FLAC = PROJECT_ROOT.parent / "shared" / "fixtures" / "audio" / "jfk.flac"
+JFK_TEXT = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+
+
+DAMAGE_MARK = b"\xef\xbf\xbd" * 2  # U+FFFD twice: binary bytes that went through a text filter
+
+
+def jfk_flac() -> bytes:
+    """The shared JFK recording; the test is skipped, loudly, if the shared copy is damaged."""
+    data = JFK_FLAC.read_bytes()
+    if DAMAGE_MARK in data:
+        pytest.skip(
+            f"{JFK_FLAC} is damaged (its bytes went through a UTF-8 text conversion, "
+            f"{data.count(DAMAGE_MARK[:3])} replacement characters): restore the original file"
+        )
+    return data
+
+
+def to_voice_note(data: bytes, *, max_seconds: float | None = None) -> bytes:
+    """Any audio as a Telegram voice note: OGG/Opus, 48 kHz, mono (cut at `max_seconds`)."""
+    output = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(output, "w", format="ogg") as target:
+        stream = target.add_stream("libopus", rate=48_000, layout="mono")
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        written = 0
+        for frame in [*source.decode(audio=0), None]:
+            for converted in resampler.resample(frame):
+                if max_seconds is not None and written >= max_seconds * 48_000:
+                    break
+                written += converted.samples
+                for packet in stream.encode(converted):
+                    target.mux(packet)
+        for packet in stream.encode(None):
+            target.mux(packet)
+    return output.getvalue()
+
+
+def samples_to_voice_note(samples: np.ndarray, sample_rate: int) -> bytes:
+    """Float samples in [-1, 1] as a voice note."""
+    output = io.BytesIO()
+    with av.open(output, "w", format="ogg") as target:
+        stream = target.add_stream("libopus", rate=48_000, layout="mono")
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = sample_rate
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        for piece in (frame, None):
+            for converted in resampler.resample(piece):
+                for packet in stream.encode(converted):
+                    target.mux(packet)
+        for packet in stream.encode(None):
+            target.mux(packet)
+    return output.getvalue()
+
+
+def tone_voice_note(seconds: float, hertz: float = 220.0) -> bytes:
+    t = np.arange(int(seconds * 16_000)) / 16_000
+    return samples_to_voice_note((0.3 * np.sin(2 * np.pi * hertz * t)).astype(np.float32), 16_000)
+
+
+def to_video_note(voice_note: bytes) -> bytes:
+    """A round video note (MP4: a small grey H.264 square and AAC sound) with that sound."""
+    output = io.BytesIO()
+    with av.open(io.BytesIO(voice_note)) as source, av.open(output, "w", format="mp4") as target:
+        video = target.add_stream("libx264", rate=10)
+        video.width = video.height = 64
+        video.pix_fmt = "yuv420p"
+        sound = target.add_stream("aac", rate=48_000, layout="mono")
+        seconds = 0.0
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            seconds += frame.samples / frame.sample_rate
+            for packet in sound.encode(frame):
+                target.mux(packet)
+        for packet in sound.encode(None):
+            target.mux(packet)
+        grey = np.full((64, 64, 3), 128, np.uint8)
+        for _ in range(max(1, int(seconds * 10))):
+            for packet in video.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")):
+                target.mux(packet)
+        for packet in video.encode(None):
+            target.mux(packet)
+    return output.getvalue()
+
+
+def silence(seconds: float) -> bytes:
+    return samples_to_voice_note(np.zeros(int(seconds * 16_000), np.float32), 16_000)
+
+
+def inspect(data: bytes) -> tuple[str, str, int, int, float]:
+    """(container, codec, sample rate, channels, seconds of decoded sound) of an audio file."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        rate = stream.codec_context.sample_rate
+        return (
+            container.format.name,
+            stream.codec_context.name,
+            rate,
+            stream.codec_context.channels,
+            samples / rate,
+        )
 
 
 def tone_wav(seconds: float, *, rate: int = 16_000, channels: int = 1, hz: float = 440) -> bytes:
+    """A sine tone as a 16-bit PCM WAV file, made without the product's code."""
     frames = int(seconds * rate)
     samples = (int(9000 * math.sin(2 * math.pi * hz * i / rate)) for i in range(frames))
     buffer = io.BytesIO()

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 Reply = Callable[[list[dict[str, Any]], str], str]
-Endpoint = Literal["chat", "models"]
+Endpoint = Literal["chat", "models", "transcriptions", "speech"]
 
 
 def echo(messages: list[dict[str, Any]], model: str) -> str:
@@ -80,7 +80,16 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.model_listings = 0
         self.embedding_requests: list[dict[str, Any]] = []
-        self._faults: dict[Endpoint, deque[_Fault]] = {"chat": deque(), "models": deque()}
+        self._faults: dict[Endpoint, deque[_Fault]] = {
+            "chat": deque(),
+            "models": deque(),
+            "transcriptions": deque(),
+            "speech": deque(),
+        }
+        self.transcript = "Hello from the fake transcriber."
+        """What `POST /v1/audio/transcriptions` hears in any audio."""
+        self.audio_requests: list[dict[str, Any]] = []
+        """The fields of every audio request (the uploaded file as `file_bytes`)."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -138,6 +147,8 @@ class FakeOpenAIServer:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
+        app.router.add_post("/v1/audio/speech", self._speech)
         # Hung handlers stop when their client gives up, and never hold up shutting down.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -239,6 +250,45 @@ class FakeOpenAIServer:
         return web.json_response(
             {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
         )
+
+    async def _transcriptions(self, request: web.Request) -> web.StreamResponse:
+        """Multipart: `file`, `model`, maybe `language`; answers `{"text": self.transcript}`."""
+        form = await request.post()
+        upload = form.get("file")
+        fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        fields["file_bytes"] = upload.file.read() if isinstance(upload, web.FileField) else b""
+        self.audio_requests.append({"endpoint": "transcriptions", **fields})
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        fault = self._next_fault("transcriptions")
+        if fault is not None:
+            early = await self._apply(fault)
+            if early is not None:
+                return early
+        if not fields["file_bytes"] or "model" not in fields:
+            return _error(400, "'file' and 'model' are required", "invalid_request_error")
+        return web.json_response({"text": self.transcript})
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        """JSON: `model`, `voice`, `input`, `response_format`; answers OGG/Opus (0.05 s a
+        character of a 220 Hz tone) for "opus", else 400."""
+        body = await request.json()
+        self.audio_requests.append({"endpoint": "speech", **body})
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        fault = self._next_fault("speech")
+        if fault is not None:
+            early = await self._apply(fault)
+            if early is not None:
+                return early
+        if body.get("response_format") != "opus" or not body.get("input"):
+            return _error(400, "this fake speaks only opus", "invalid_request_error")
+        from tests.support.audio import tone_voice_note  # PyAV: only when speech is asked for
+
+        audio = tone_voice_note(0.05 * len(str(body["input"])))
+        return web.Response(body=audio, content_type="audio/ogg")
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         if self.api_key is None:

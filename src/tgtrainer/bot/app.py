@@ -9,6 +9,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -21,13 +22,18 @@ from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.library import Library
 
 log = logging.getLogger(__name__)
 
 
 def build_application(
-    settings: Settings, assistant: Assistant, library: Library | None = None
+    settings: Settings,
+    assistant: Assistant,
+    *,
+    library: Library | None = None,
+    voice: Voice | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
@@ -63,6 +69,7 @@ def build_application(
             CommandHandler("model", handlers.model),
             CommandHandler("system", handlers.system),
             CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
+            *(_voice_handlers(settings, handlers, voice) if voice is not None else []),
             MessageHandler(filters.COMMAND, handlers.unknown_command),
             MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),
             MessageHandler(
@@ -73,6 +80,21 @@ def build_application(
     )
     application.add_error_handler(handlers.on_error)
     return application
+
+
+def _voice_handlers(settings: Settings, handlers: Handlers, voice: Voice) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/voice, /language and their buttons; voice notes, audio and video. They go before the
+    catch-alls for unknown commands and for messages that are not text."""
+    from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
+
+    voice_handlers = VoiceHandlers(settings, handlers, voice)
+    return [
+        CommandHandler("voice", voice_handlers.voice_command),
+        CommandHandler("language", voice_handlers.language_command),
+        CallbackQueryHandler(voice_handlers.voice_chosen, pattern=f"^{VOICE_CALLBACK}"),
+        CallbackQueryHandler(voice_handlers.language_chosen, pattern=f"^{LANGUAGE_CALLBACK}"),
+        MessageHandler(MEDIA, voice_handlers.media),
+    ]
 
 
 async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]

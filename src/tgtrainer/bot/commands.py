@@ -43,6 +43,16 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
     BotCommandInfo(
         "sources", "Passages behind my last answer", "/sources: the passages my last answer used"
     ),
+    BotCommandInfo(
+        "voice",
+        "Voice answers: off, when spoken to, always",
+        "/voice: answer with voice notes never, when spoken to, or always",
+    ),
+    BotCommandInfo(
+        "language",
+        "The language of voice messages",
+        "/language <code>: the language I listen and speak in (en, ru...); /language auto detects",
+    ),
 )
 
 GREETING = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -23,6 +25,34 @@ MODEL_CALLBACK = "model:"
 EMPTY_ANSWER = "The model gave an empty answer. Try rephrasing your message."
 INTERNAL_ERROR = "Something went wrong on my side. Please try again."
 NOT_TEXT = "I can read text messages. Send me your question as text."
+HEARD_CHARS = 200
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!<>|~{}])")
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A question that was spoken: what was understood, in which language."""
+
+    text: str
+    language: str | None
+    show: bool = True  # quote it above the answer
+
+    def quote(self) -> str:
+        """A short Markdown quote of the transcript, then a blank line."""
+        short = self.text if len(self.text) <= HEARD_CHARS else self.text[: HEARD_CHARS - 1] + "…"
+        escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", short)
+        return f"> 🎤 {escaped}\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """An answer that was sent: its text, and the transcript if the question was spoken."""
+
+    text: str
+    heard: Heard | None
+
+
+AnswerListener = Callable[[Update, ContextTypes.DEFAULT_TYPE, Answered], Awaitable[None]]
 
 
 def chat_ref(update: Update) -> ChatRef:
@@ -47,6 +77,8 @@ class Handlers:
     def __init__(self, settings: Settings, assistant: Assistant) -> None:
         self._settings = settings
         self._assistant = assistant
+        self.answer_listeners: list[AnswerListener] = []
+        """Called after each answer is sent (voice replies hook in here)."""
 
     async def check_access(self, update: Update, context: Context) -> None:
         """Runs before every other handler: stops updates from people not on the list."""
@@ -168,6 +200,23 @@ class Handlers:
         if not self._addressed_to_me(message, username):
             return
         question = message.text.replace(f"@{username}", "").strip() or message.text
+        await self.answer(update, context, question)
+
+    async def answer(
+        self,
+        update: Update,
+        context: Context,
+        question: str,
+        *,
+        heard: Heard | None = None,
+    ) -> None:
+        """Answer `question` in the update's chat: the one path for typed and spoken messages.
+
+        `heard` says the question was spoken (its transcript); when `heard.show` is set, a short
+        quote of it stands above the answer. Listeners hear of every answer sent.
+        """
+        message = update.effective_message
+        assert message is not None
         chat = chat_ref(update)
         turn = self._assistant.begin_turn(chat, user_ref(update), question, message.message_id)
         if turn is None:
@@ -184,10 +233,11 @@ class Handlers:
             ),
             reply_to=message.message_id,
         )
+        above = heard.quote() if heard is not None and heard.show else ""
         async with chat_action(context.bot, chat.id):
             try:
                 async for _ in turn.stream():
-                    await writer.preview(turn.text)
+                    await writer.preview(above + turn.text)
             except ModelError as error:
                 log.warning(
                     "update %s: model error: %r", update.update_id, error.__cause__ or error
@@ -197,7 +247,9 @@ class Handlers:
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
             return
-        turn.finish(await writer.finish(turn.display_text))
+        turn.finish(await writer.finish(above + turn.display_text))
+        for listener in self.answer_listeners:
+            await listener(update, context, Answered(turn.text, heard))
 
     async def on_error(self, update: object, context: Context) -> None:
         """Last resort: log with the update id and tell the user in one sentence."""
@@ -209,12 +261,16 @@ class Handlers:
             except Exception:
                 log.exception("update %s: could not tell the user about the failure", update_id)
 
+    def addressed_to_me(self, message: Message, username: str) -> bool:
+        """Whether the bot should answer `message` (text or caption) at all."""
+        return self._addressed_to_me(message, username)
+
     @staticmethod
     def _addressed_to_me(message: Message, username: str) -> bool:
         """In groups the bot answers only when mentioned or replied to; in private, always."""
         if message.chat.type == ChatType.PRIVATE:
             return True
-        text = message.text or ""
+        text = message.text or message.caption or ""
         if f"@{username}".lower() in text.lower():
             return True
         replied = message.reply_to_message

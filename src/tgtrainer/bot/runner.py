@@ -13,10 +13,13 @@ from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
+from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.voice_settings import VoiceSettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ async def run_bot(
             loop.add_signal_handler(sig, stop.set)
     try:
         model = model if model is not None else build_chat_model(settings)
+        stt, tts = build_speech_to_text(settings), build_text_to_speech(settings)
     except ConfigurationError as error:
         raise BotStartError(str(error)) from None
     database = Database(settings.database_path)
@@ -49,8 +53,12 @@ async def run_bot(
         min_score=settings.retrieval_min_score,
         budget_tokens=settings.knowledge_context_tokens,
     )
+    voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
     application = build_application(
-        settings, Assistant(settings, ConversationStore(database), model, grounder), library
+        settings,
+        Assistant(settings, ConversationStore(database), model, grounder),
+        library=library,
+        voice=voice,
     )
     try:
         try:
@@ -70,7 +78,7 @@ async def run_bot(
             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
         )
         await application.start()
-        warm_up = asyncio.create_task(_warm_up(model))
+        warm_up = asyncio.create_task(_warm_up(model, voice))
         log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
@@ -84,12 +92,17 @@ async def run_bot(
             await application.shutdown()
         await model.aclose()
         await library.embedder.aclose()
+        await voice.aclose()
         database.close()
         log.info("stopped")
 
 
-async def _warm_up(model: ChatModel) -> None:
+async def _warm_up(model: ChatModel, voice: Voice) -> None:
     try:
         await model.warm_up()
     except Exception:  # the first message will meet the same error and explain it to the user
         log.exception("the chat model could not be loaded ahead of time")
+    try:
+        await voice.warm_up()
+    except Exception:  # the first voice message will meet the same error and say so
+        log.exception("the speech models could not be loaded ahead of time")

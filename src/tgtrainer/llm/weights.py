@@ -47,21 +47,29 @@ class BundledModelError(Exception):
     """The bundled model cannot be prepared; the message says what to install or fix."""
 
 
-def installed_parts(parts: Sequence[BundledPart] = BUNDLED_PARTS) -> list[Traversable]:
-    """The installed part files, in joining order; raises `BundledModelError` if one is missing."""
+def installed_parts(
+    parts: Sequence[BundledPart] = BUNDLED_PARTS,
+    *,
+    what: str = "chat model",
+    instead: str = "set LLM_MODEL_PATH to a GGUF file",
+) -> list[Traversable]:
+    """The installed part files, in joining order; raises `BundledModelError` if one is missing.
+
+    `what` names the model in messages, `instead` says what else the user may configure.
+    """
     found: list[Traversable] = []
     for part in parts:
         try:
             root = importlib.resources.files(part.package)
         except ModuleNotFoundError:
             raise BundledModelError(
-                f"the bundled chat model is incomplete: package {part.distribution} is not "
-                "installed; install tgtrainer[local] (or set LLM_MODEL_PATH to a GGUF file)"
+                f"the bundled {what} is incomplete: package {part.distribution} is not "
+                f"installed; install tgtrainer[local] (or {instead})"
             ) from None
         source = root.joinpath(*part.resource.split("/"))
         if not source.is_file():
             raise BundledModelError(
-                f"the bundled chat model is incomplete: {part.distribution} has no "
+                f"the bundled {what} is incomplete: {part.distribution} has no "
                 f"{part.resource}; reinstall tgtrainer[local]"
             )
         found.append(source)
@@ -74,11 +82,12 @@ def bundled_model_path(
     parts: Sequence[PartSource] | None = None,
     sha256: str = BUNDLED_SHA256,
     file_name: str = BUNDLED_FILE_NAME,
+    what: str = "chat model",
 ) -> Path:
     """The joined bundled model in `data_dir/models`, joined and verified on the first call.
 
-    `parts` defaults to the installed packages' files. Blocking (seconds the first time): call it
-    off the event loop.
+    `parts` defaults to the installed packages' files; `file_name` may hold a sub-folder. `what`
+    names the model in messages. Blocking (seconds the first time): call it off the event loop.
     """
     target = data_dir / "models" / file_name
     if _is_verified(target, sha256):
@@ -86,13 +95,13 @@ def bundled_model_path(
     sources = installed_parts() if parts is None else parts
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _join(sources, target, sha256)
+        _join(sources, target, sha256, what)
     except OSError as error:
-        raise BundledModelError(f"cannot write the chat model to {target}: {error}") from error
+        raise BundledModelError(f"cannot write the {what} to {target}: {error}") from error
     return target
 
 
-def _join(sources: Sequence[PartSource], target: Path, sha256: str) -> None:
+def _join(sources: Sequence[PartSource], target: Path, sha256: str, what: str) -> None:
     """Write the parts into a temporary file beside `target`, verify it, then rename it over."""
     descriptor, temporary_name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".joining"
@@ -111,14 +120,14 @@ def _join(sources: Sequence[PartSource], target: Path, sha256: str) -> None:
         actual = digest.hexdigest()
         if actual != sha256:
             raise BundledModelError(
-                f"the joined chat model has sha256 {actual}, expected {sha256}: its parts are "
+                f"the joined {what} has sha256 {actual}, expected {sha256}: its parts are "
                 "damaged or of another version; reinstall tgtrainer[local]"
             )
         temporary.chmod(0o644)
         stat = temporary.stat()  # a rename keeps size and mtime: the stamp stays true
         temporary.replace(target)
         _write_stamp(target, sha256, stat.st_size, stat.st_mtime_ns)
-        log.info("joined the bundled chat model into %s", target)
+        log.info("joined the bundled %s into %s", what, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

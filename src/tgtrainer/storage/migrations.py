@@ -64,6 +64,22 @@ def m001_conversations(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_voice(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE voice_settings (
+            chat_id INTEGER PRIMARY KEY,       -- Telegram chat id
+            reply_mode TEXT NOT NULL DEFAULT 'spoken'
+                CHECK (reply_mode IN ('off', 'spoken', 'always')),
+            language TEXT,                     -- NULL: the server's STT_LANGUAGE
+            show_transcript INTEGER NOT NULL DEFAULT 1,
+            updated_at REAL NOT NULL
+        );
+        """
+    )
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the migrations this database lacks; returns the names applied."""
     db.execute(

@@ -1,0 +1,97 @@
+"""Voice through an OpenAI-compatible server (the fake one): the real bot process sends the
+recording to `audio.transcriptions` and gets its voice answer from `audio.speech`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.conftest import BotProcess, bot_environment
+from tests.support.audio import inspect, to_video_note, tone_voice_note
+from tests.support.fake_openai import FakeOpenAIServer
+from tgtrainer.sandbox import SandboxClient, SandboxServer
+
+pytestmark = pytest.mark.usefixtures("bot")
+ANSWER_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def bot(
+    sandbox_server: SandboxServer,
+    fake_openai: FakeOpenAIServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BotProcess]:
+    data_dir = tmp_path_factory.mktemp("voice-openai-bot-data")
+    env = bot_environment(
+        sandbox_server,
+        fake_openai,
+        data_dir,
+        STT_BACKEND="openai",
+        TTS_BACKEND="openai",
+        TTS_VOICE="echo",
+        STT_LANGUAGE="en",
+    )
+    process = BotProcess(env, data_dir / "bot.log")
+    process.start()
+    yield process
+    assert process.stop() == 0, process.log()
+
+
+@pytest.fixture
+async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox_server.url) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("kind", "file_name", "mime_type"),
+    [
+        ("voice", "voice.ogg", "audio/ogg"),
+        ("video_note", "round.mp4", "video/mp4"),
+        ("video", "clip.mp4", "video/mp4"),
+        ("document", "memo.ogg", "audio/ogg"),  # an audio file sent as a file
+    ],
+)
+async def test_voice_video_and_audio_files_are_heard_and_answered_aloud(
+    client: SandboxClient,
+    chat_id: int,
+    fake_openai: FakeOpenAIServer,
+    kind: str,
+    file_name: str,
+    mime_type: str,
+) -> None:
+    recording = tone_voice_note(2.0)
+    if kind in ("video_note", "video"):
+        recording = to_video_note(recording)
+    fake_openai.audio_requests.clear()
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.send_file(
+        chat_id, recording, kind=kind, file_name=file_name, mime_type=mime_type, duration=2
+    )
+    fresh = await client.wait_for_bot_messages(
+        chat_id,
+        after_seq=after,
+        until=lambda fresh: {"text", "voice"} <= {m["kind"] for m in fresh},
+        timeout=ANSWER_TIMEOUT,
+    )
+    transcription, speech = fake_openai.audio_requests
+    assert transcription["endpoint"] == "transcriptions" and transcription["language"] == "en"
+    assert inspect(transcription["file_bytes"])[4] == pytest.approx(2.0, abs=0.1)
+    assert fake_openai.requests[-1]["messages"][-1]["content"] == fake_openai.transcript
+    assert speech["voice"] == "echo" and speech["response_format"] == "opus"
+    assert speech["input"] == f"You said: {fake_openai.transcript}"
+    [voice] = [m for m in fresh if m["kind"] == "voice"]
+    assert inspect(await client.download(voice["file_id"]))[:4] == ("ogg", "opus", 48_000, 1)
+
+
+async def test_the_transcription_server_down_gets_a_sentence(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.fail_next(503, count=2, endpoint="transcriptions")
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.send_file(chat_id, tone_voice_note(1.0), kind="voice", duration=1)
+    [answer] = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
+    )
+    assert answer["text"] == "Speech recognition is not working right now, try again in a minute."

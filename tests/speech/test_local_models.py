@@ -1,0 +1,103 @@
+"""The real local speech models: bundled Whisper base (joined from its packages), tiny.en,
+Piper's joe voice and espeak-ng, each really run on real audio."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.audio import JFK_TEXT, inspect, jfk_flac
+from tests.support.wer import word_error_rate
+from tgtrainer.config import Settings
+from tgtrainer.llm.weights import file_sha256
+from tgtrainer.speech.audio import decode
+from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
+from tgtrainer.speech.piper_local import EspeakVoice, LocalTextToSpeech
+from tgtrainer.speech.whisper_local import WhisperSpeechToText
+from tgtrainer.speech.whisper_weights import WHISPER_BASE_SHA256, bundled_whisper_base
+
+pytestmark = pytest.mark.speech_model
+SENTENCE = "The quick brown fox jumps over the lazy dog."
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("speech-data")
+
+
+@pytest.fixture(scope="module")
+def whisper_base(data_dir: Path) -> Iterator[WhisperSpeechToText]:
+    stt = build_speech_to_text(Settings(data_dir=data_dir))
+    assert isinstance(stt, WhisperSpeechToText)
+    yield stt
+
+
+@pytest.fixture(scope="module")
+def tts(data_dir: Path) -> LocalTextToSpeech:
+    built = build_text_to_speech(Settings(data_dir=data_dir))
+    assert isinstance(built, LocalTextToSpeech)
+    return built
+
+
+def test_whisper_base_is_joined_once_verified_and_complete(data_dir: Path) -> None:
+    folder = bundled_whisper_base(data_dir)
+    assert folder == data_dir / "models" / "whisper-base"
+    assert file_sha256(folder / "model.bin") == WHISPER_BASE_SHA256
+    assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"} <= {
+        path.name for path in folder.iterdir()
+    }
+    mtime = (folder / "model.bin").stat().st_mtime_ns
+    assert bundled_whisper_base(data_dir) == folder
+    assert (folder / "model.bin").stat().st_mtime_ns == mtime  # not joined again
+
+
+async def test_whisper_base_hears_jfk_within_10_percent_wer(
+    whisper_base: WhisperSpeechToText,
+) -> None:
+    samples = decode(jfk_flac(), 16_000)
+    for language in (None, "en"):
+        transcript = await whisper_base.transcribe(samples, language=language)
+        assert transcript.language == "en"
+        assert word_error_rate(JFK_TEXT, transcript.text) <= 0.10, transcript.text
+
+
+async def test_piper_speaks_english_that_whisper_understands(
+    tts: LocalTextToSpeech, whisper_base: WhisperSpeechToText
+) -> None:
+    note = await tts.speak(SENTENCE, language="en", max_seconds=30)
+    assert note is not None
+    container, codec, rate, channels, seconds = inspect(note.data)
+    assert (container, codec, rate, channels) == ("ogg", "opus", 48_000, 1)
+    assert seconds == pytest.approx(note.duration, abs=0.03) and 1.5 < seconds < 6
+    heard = await whisper_base.transcribe(decode(note.data, 16_000), language=None, fallback="en")
+    assert word_error_rate(SENTENCE, heard.text) <= 0.2, heard.text
+
+
+async def test_long_answers_are_cut_at_the_cap(tts: LocalTextToSpeech) -> None:
+    note = await tts.speak(" ".join([SENTENCE] * 10), language="en", max_seconds=4)
+    assert note is not None and note.duration == pytest.approx(4.0, abs=0.001)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+async def test_espeak_speaks_the_other_languages(
+    tts: LocalTextToSpeech, whisper_base: WhisperSpeechToText
+) -> None:
+    assert tts.espeak is not None and tts.speaks("de") and tts.speaks("ru")
+    assert not EspeakVoice().speaks("xx")
+    note = await tts.speak("Guten Morgen. Wie geht es dir heute?", language="de", max_seconds=30)
+    assert note is not None and 1 < note.duration < 8
+    heard = await whisper_base.transcribe(decode(note.data, 16_000), language="de")
+    assert word_error_rate("Guten Morgen. Wie geht es dir heute?", heard.text) <= 0.5, heard.text
+
+
+async def test_tiny_en_transcribes_english(tts: LocalTextToSpeech, data_dir: Path) -> None:
+    stt = build_speech_to_text(Settings(data_dir=data_dir, stt_model="tiny.en"))
+    assert isinstance(stt, WhisperSpeechToText) and stt.name == "tiny.en"
+    note = await tts.speak(SENTENCE, language="en", max_seconds=30)
+    assert note is not None
+    heard = await stt.transcribe(decode(note.data, 16_000), language=None)
+    assert heard.language == "en"
+    assert word_error_rate(SENTENCE, heard.text) <= 0.3, heard.text
