@@ -91,6 +91,7 @@ async def send_and_wait(
         mime_type=mime_type,
         duration=duration,
         user_id=chat_id,
+        as_delivered=True,
     )
     return await client.wait_for_bot_messages(
         chat_id, after_seq=after, until=until, timeout=ANSWER_TIMEOUT

@@ -109,7 +109,11 @@ class DocumentHandlers:
                 CommandHandler("forget_all", self.forget_all),
                 CommandHandler("sources", self.sources),
                 CallbackQueryHandler(self.forget_pressed, pattern=f"^{FORGET_CALLBACK}"),
-                MessageHandler(filters.Document.ALL, self.document),
+                # Audio and video sent as files are for the voice handlers to hear.
+                MessageHandler(
+                    filters.Document.ALL & ~filters.Document.AUDIO & ~filters.Document.VIDEO,
+                    self.document,
+                ),
             ]
         )
         # Before every other handler: the text that follows /teach is learned, not answered.

@@ -122,7 +122,9 @@ class UserApi:
         mime_type = str(body.get("mime_type") or upload.content_type or "application/octet-stream")
         data = upload.file.read()
         seconds = int(float(body.get("duration") or 0))
-        if kind == "voice":
+        # As delivered: the caller made the bytes what Telegram would deliver (damaged ones too).
+        as_delivered = body.get("as_delivered") == "1"
+        if kind == "voice" and not as_delivered:
             # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
             try:
                 note = await asyncio.to_thread(audio.to_voice_note, data)
@@ -130,7 +132,7 @@ class UserApi:
                 return web.json_response({"error": str(error)}, status=400)
             data, seconds, mime_type = note.data, note.duration, audio.VOICE_MIME_TYPE
             file_name = "voice.ogg"
-        elif kind == "audio" and not seconds:
+        elif kind == "audio" and not seconds and not as_delivered:
             seconds = await asyncio.to_thread(audio.duration, data)
         if not data:
             return web.json_response({"error": "This file is empty."}, status=400)
