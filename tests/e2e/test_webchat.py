@@ -279,3 +279,15 @@ def test_the_open_page_rides_out_a_restart_of_the_sandbox(
     finally:
         page.close()
         assert process.stop() == 0
+
+
+def test_a_long_reply_arrives_as_several_messages(page: Page) -> None:
+    paragraphs = [f"Paragraph {n}: " + " ".join(["lorem ipsum dolor"] * 120) for n in range(4)]
+    SCRIPTS["Tell me everything"] = "\n\n".join(paragraphs)
+    send(page, "Tell me everything")
+    expect(page.locator(".msg.in .text", has_text="Paragraph 3:")).to_be_visible()
+    parts = page.locator(".msg[data-from-bot] .text")
+    assert parts.count() >= 3  # 8,700 characters: at least three messages of 4,096
+    shown = " ".join(parts.all_inner_texts())
+    for n in range(4):
+        assert f"Paragraph {n}:" in shown

@@ -90,7 +90,7 @@ function renderChatList() {
     const top = el("div", "chat-item-top");
     top.append(el("span", "chat-name", chat.type === "private" ? app.bot.first_name : chat.title));
     top.append(el("span", "chat-kind", chat.type === "private" ? "bot" : "group"));
-    body.append(top, el("div", "preview", app.previews.get(chat.id) || (chat.type === "private" ? "Private chat with the bot" : "You, Bob, Carol and the bot")));
+    body.append(top, el("div", "preview", app.previews.get(chat.id) || (chat.type === "private" ? "Private chat with the bot" : "Alice, Bob, Carol and the bot")));
     item.append(avatar(chat.type === "private" ? app.bot.first_name : chat.title, chat.id), body);
     const count = app.unread.get(chat.id);
     if (count) item.append(el("span", "badge hot", String(count)));
