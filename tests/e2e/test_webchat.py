@@ -20,9 +20,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.conftest import SCRIPTS
-from tests.support.audio import tone_wav
 from tests.support.browser import chromium
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import tone_wav
 from tests.support.sandbox_process import SandboxProcess, sandbox_environment
 
 ALICE, GROUP = 1001, -1001

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from tgtrainer.sandbox import audio
+from tgtrainer.sandbox import media
 from tgtrainer.sandbox.state import JSON, Fault, SandboxState
 
 _ENTITY_PATTERNS = (
@@ -125,13 +125,16 @@ class UserApi:
         if kind == "voice":
             # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
             try:
-                note = await asyncio.to_thread(audio.to_voice_note, data)
-            except audio.AudioError as error:
+                note = await asyncio.to_thread(media.to_voice_note, data)
+            except media.AudioError as error:
                 return web.json_response({"error": str(error)}, status=400)
-            data, seconds, mime_type = note.data, note.duration, audio.VOICE_MIME_TYPE
+            data, seconds, mime_type = note.data, note.duration, media.VOICE_MIME_TYPE
             file_name = "voice.ogg"
         elif kind == "audio" and not seconds:
-            seconds = await asyncio.to_thread(audio.duration, data)
+            seconds = await asyncio.to_thread(media.duration, data)
+        width, height = (
+            await asyncio.to_thread(media.picture_size, data) if kind == "photo" else (0, 0)
+        )
         if not data:
             return web.json_response({"error": "This file is empty."}, status=400)
         stored = self.state.store_file(data, kind, file_name, mime_type)
@@ -143,7 +146,7 @@ class UserApi:
         if kind == "video_note":
             payload["length"] = 240
         content: JSON = {
-            kind: [{**payload, "width": 1, "height": 1}] if kind == "photo" else payload
+            kind: [{**payload, "width": width, "height": height}] if kind == "photo" else payload
         }
         caption = str(body.get("caption") or "")
         if caption:

@@ -560,7 +560,9 @@ function sendFile(file, kind) {
 }
 
 function kindFor(file) {
-  return (file.type || "").startsWith("audio/") ? "audio" : "document";
+  const type = file.type || "";
+  if (type.startsWith("audio/")) return "audio";
+  return /^image\/(jpeg|png|webp)$/.test(type) ? "photo" : "document";
 }
 
 // -- replies, the / menu and @mentions -----------------------------------------------------------
@@ -700,7 +702,7 @@ function wire() {
       $(`file-${button.dataset.kind}`).click();
     });
   }
-  for (const kind of ["document", "audio", "voice"]) {
+  for (const kind of ["photo", "document", "audio", "voice"]) {
     const picker = $(`file-${kind}`);
     picker.addEventListener("change", async () => {
       const files = [...picker.files];

@@ -1,4 +1,4 @@
-"""Voice notes are OGG/Opus, 48 kHz, mono, whatever the browser recorded or the person uploaded."""
+"""Media as Telegram delivers it: voice notes are OGG/Opus, 48 kHz, mono; photos have a size."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import av
 import httpx
 import pytest
 
-from tests.support.audio import tone_wav
+from tests.support.media import png, tone_wav
 from tgtrainer.sandbox import SandboxClient, SandboxServer
-from tgtrainer.sandbox.audio import AudioError, duration, to_voice_note
+from tgtrainer.sandbox.media import AudioError, duration, picture_size, to_voice_note
 
 
 def describe(data: bytes) -> tuple[str, str, int, int, float]:
@@ -97,3 +97,21 @@ async def test_a_voice_note_that_is_not_audio_is_refused_with_a_sentence(
     assert raised.value.response.status_code == 400
     assert raised.value.response.json()["error"] == "This file is not audio the sandbox can read."
     assert await client.messages(77) == []
+
+
+def test_a_photo_has_its_size() -> None:
+    assert picture_size(png(64, 48)) == (64, 48)
+    assert picture_size(b"not a picture") == (1, 1)
+
+
+async def test_an_uploaded_photo_reaches_the_bot_as_a_photo_with_its_size() -> None:
+    server = SandboxServer(port=0)
+    await server.start()
+    try:
+        async with SandboxClient(server.url) as client, httpx.AsyncClient() as bot:
+            await client.send_file(77, png(32, 20), kind="photo", file_name="p.png")
+            updates = (await bot.get(f"{server.url}/bot1:x/getUpdates")).json()["result"]
+    finally:
+        await server.stop()
+    [photo] = updates[0]["message"]["photo"]
+    assert (photo["width"], photo["height"]) == (32, 20)

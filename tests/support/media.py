@@ -1,4 +1,4 @@
-"""Sound made by the tests themselves: a tone as a WAV file."""
+"""Media made by the tests themselves: a tone as a WAV file, a picture as a PNG."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import io
 import math
 import struct
 import wave
+
+import av
 
 
 def tone_wav(seconds: float, *, rate: int = 16_000, channels: int = 1, hz: float = 440) -> bytes:
@@ -18,3 +20,14 @@ def tone_wav(seconds: float, *, rate: int = 16_000, channels: int = 1, hz: float
         wav.setframerate(rate)
         wav.writeframes(b"".join(struct.pack("<h", s) * channels for s in samples))
     return buffer.getvalue()
+
+
+def png(width: int, height: int) -> bytes:
+    frame = av.VideoFrame(width, height, "rgb24")
+    output = io.BytesIO()
+    with av.open(output, "w", format="image2pipe") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return output.getvalue()

@@ -1,4 +1,4 @@
-"""Audio as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
+"""Media as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
 
 A browser records WebM/Opus (MediaRecorder) and people upload WAV, FLAC, MP3...: whatever comes in
 is decoded and encoded again with PyAV (FFmpeg inside the wheel). Blocking: call it in a thread.
@@ -69,3 +69,13 @@ def duration(data: bytes) -> int:
             return round(samples / (stream.codec_context.sample_rate or 1))
     except (av.error.FFmpegError, IndexError):
         return 0
+
+
+def picture_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a photo (JPEG, PNG, WebP), or (1, 1) if it cannot be read."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            stream = source.streams.video[0]
+            return stream.codec_context.width or 1, stream.codec_context.height or 1
+    except (av.error.FFmpegError, IndexError):
+        return 1, 1
