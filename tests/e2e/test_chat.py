@@ -285,7 +285,7 @@ async def test_a_reply_telegram_cannot_parse_is_resent_as_plain_text(
         "sendMessage",
         error_code=400,
         description=(
-            'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0'
+            "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"
         ),
     )
     [answer] = await ask(client, chat_id, "Format this.")
