@@ -233,10 +233,9 @@ def test_the_command_menu_lists_what_the_bot_registered(page: Page, bot: FakeBot
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 8}]
 
 
-def test_a_message_of_another_person_in_the_group_is_theirs(
+def test_a_message_of_another_person_in_the_group_is_theirs_and_counted_unread(
     page: Page, bot: FakeBot, server: SandboxServer
 ) -> None:
-    page.locator("#chat-list li[data-chat='-1001']").click()
     httpx.post(
         f"{server.url}/sandbox/api/messages",
         json={
@@ -248,6 +247,12 @@ def test_a_message_of_another_person_in_the_group_is_theirs(
         },
         timeout=10,
     ).raise_for_status()
+    group = page.locator("#chat-list li[data-chat='-1001']")
+    expect(group.locator(".badge")).to_have_text("1")  # seen from Alice's private chat
+    expect(page).to_have_title("(1) tgtrainer sandbox")
+    group.click()
+    expect(group.locator(".badge")).to_have_count(0)
+    expect(page).to_have_title("tgtrainer sandbox")
     bob = page.locator(".msg.in", has_text="Hi all")
     expect(bob.locator(".sender")).to_have_text("Bob")
     page.locator("#input").fill("@tgtrainer_bot hello")

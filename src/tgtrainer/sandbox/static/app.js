@@ -81,6 +81,8 @@ function renderUsers() {
 }
 
 function renderChatList() {
+  const unread = [...app.unread.values()].reduce((sum, count) => sum + count, 0);
+  document.title = unread ? `(${unread}) tgtrainer sandbox` : "tgtrainer sandbox";
   const list = $("chat-list");
   list.replaceChildren(...chatsOf(app.user).map((chat) => {
     const item = el("li");
@@ -375,6 +377,7 @@ function handleEvent(event) {
       app.stats.edits += 1;
       app.previews.set(event.chat_id, previewOf(event.message));
       if (here) upsertMessage(event.message);
+      renderChatList();
       break;
     case "delete":
       if (here) removeMessage(event.message_id);
