@@ -29,7 +29,13 @@ class VoiceNote:
 
 
 def to_voice_note(data: bytes) -> VoiceNote:
-    """Any audio (or the sound of a video) as an OGG/Opus 48 kHz mono voice note."""
+    """Any audio (or the sound of a video) as an OGG/Opus 48 kHz mono voice note.
+
+    A file that already is one is kept byte for byte (only its length is measured).
+    """
+    kept = _already_a_voice_note(data)
+    if kept is not None:
+        return kept
     output = io.BytesIO()
     samples = 0
     try:
@@ -56,6 +62,28 @@ def to_voice_note(data: bytes) -> VoiceNote:
         raise AudioError("This recording is empty.")
     seconds = samples / VOICE_RATE
     return VoiceNote(output.getvalue(), max(1, round(seconds)), seconds)
+
+
+def _already_a_voice_note(data: bytes) -> VoiceNote | None:
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            if source.format.name != "ogg" or len(source.streams.audio) != 1:
+                return None
+            stream = source.streams.audio[0]
+            context = stream.codec_context
+            if (context.name, context.sample_rate, context.layout.nb_channels) != (
+                "opus",
+                VOICE_RATE,
+                1,
+            ):
+                return None
+            samples = sum(frame.samples for frame in source.decode(stream))
+    except av.error.FFmpegError:
+        return None
+    if samples == 0:
+        return None
+    seconds = samples / VOICE_RATE
+    return VoiceNote(data, max(1, round(seconds)), seconds)
 
 
 def duration(data: bytes) -> int:

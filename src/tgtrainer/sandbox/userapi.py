@@ -122,7 +122,7 @@ class UserApi:
         mime_type = str(body.get("mime_type") or upload.content_type or "application/octet-stream")
         data = upload.file.read()
         seconds = int(float(body.get("duration") or 0))
-        if kind == "voice":
+        if kind == "voice" and str(body.get("as_is") or "").lower() not in ("1", "true"):
             # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
             try:
                 note = await asyncio.to_thread(media.to_voice_note, data)
