@@ -124,3 +124,11 @@ async def test_a_voice_note_sent_as_is_reaches_the_bot_unchanged(client: Sandbox
     )
     assert (sent["message"]["duration"], sent["message"]["mime_type"]) == (4, "audio/ogg")
     assert await client.download(sent["message"]["file_id"]) == broken
+
+
+async def test_an_empty_document_reaches_the_bot_which_must_explain_it(
+    client: SandboxClient,
+) -> None:
+    sent = await client.send_file(77, b"", kind="document", file_name="empty.txt")
+    assert sent["message"]["file_size"] == 0
+    assert await client.download(sent["message"]["file_id"]) == b""

@@ -135,8 +135,6 @@ class UserApi:
         width, height = (
             await asyncio.to_thread(media.picture_size, data) if kind == "photo" else (0, 0)
         )
-        if not data:
-            return web.json_response({"error": "This file is empty."}, status=400)
         stored = self.state.store_file(data, kind, file_name, mime_type)
         payload: JSON = {**stored.as_json(), "mime_type": mime_type}
         if kind in ("voice", "audio", "video_note", "video"):
