@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs after the first (model joined)")
     args = parser.parse_args()
     weights = {name: len(data) for name, data in sorted(page_files().items())}
+    load_before = os.getloadavg()[0]
     with TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         log = Path(tmp) / "sandbox.log"
@@ -127,6 +128,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
+        "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "target_page_s": TARGET_SECONDS,
         "first_start": first,
         "starts": runs,

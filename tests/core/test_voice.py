@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.audio import inspect, jfk_flac, silence, to_voice_note
 from tests.support.fake_speech import ScriptedSpeechToText, ToneTextToSpeech
+from tests.support.media import inspect, jfk_flac, silence, to_voice_note
 from tgtrainer.config import Settings
 from tgtrainer.core import ChatRef, UserRef
 from tgtrainer.core.voice import Voice, language_code

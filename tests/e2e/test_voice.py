@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import BOT_TOKEN, BotProcess, bot_environment
-from tests.support.audio import (
+from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import (
     JFK_TEXT,
     inspect,
     jfk_flac,
@@ -24,7 +25,6 @@ from tests.support.audio import (
     silence,
     to_voice_note,
 )
-from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.wer import word_error_rate
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 
@@ -91,7 +91,7 @@ async def send_and_wait(
         mime_type=mime_type,
         duration=duration,
         user_id=chat_id,
-        as_delivered=True,
+        as_is=True,
     )
     return await client.wait_for_bot_messages(
         chat_id, after_seq=after, until=until, timeout=ANSWER_TIMEOUT

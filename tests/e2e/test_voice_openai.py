@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.conftest import BotProcess, bot_environment
-from tests.support.audio import inspect, to_video_note, tone_voice_note
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import inspect, to_video_note, tone_voice_note
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 
 pytestmark = pytest.mark.usefixtures("bot")

@@ -20,9 +20,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.conftest import SCRIPTS
-from tests.support.audio import tone_wav
 from tests.support.browser import chromium
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import tone_wav
 from tests.support.sandbox_process import SandboxProcess, sandbox_environment
 
 ALICE, GROUP = 1001, -1001
@@ -279,3 +279,15 @@ def test_the_open_page_rides_out_a_restart_of_the_sandbox(
     finally:
         page.close()
         assert process.stop() == 0
+
+
+def test_a_long_reply_arrives_as_several_messages(page: Page) -> None:
+    paragraphs = [f"Paragraph {n}: " + " ".join(["lorem ipsum dolor"] * 120) for n in range(4)]
+    SCRIPTS["Tell me everything"] = "\n\n".join(paragraphs)
+    send(page, "Tell me everything")
+    parts = page.locator(".msg[data-from-bot] .text")  # sent messages, not the draft
+    expect(parts.filter(has_text="Paragraph 3:")).to_be_visible()
+    assert parts.count() >= 3  # 8,700 characters: at least three messages of 4,096
+    shown = " ".join(parts.all_inner_texts())
+    for n in range(4):
+        assert f"Paragraph {n}:" in shown

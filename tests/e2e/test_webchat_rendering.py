@@ -15,10 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.support.audio import tone_wav
 from tests.support.browser import chromium
+from tests.support.media import png, tone_wav
 from tgtrainer.sandbox import SandboxServer
-from tgtrainer.sandbox.audio import to_voice_note
+from tgtrainer.sandbox.media import to_voice_note
 
 TOKEN = "98765:rendering-test-token"
 ALICE = {"id": 1001, "first_name": "Alice", "username": "alice_sandbox"}
@@ -233,10 +233,9 @@ def test_the_command_menu_lists_what_the_bot_registered(page: Page, bot: FakeBot
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 8}]
 
 
-def test_a_message_of_another_person_in_the_group_is_theirs(
+def test_a_message_of_another_person_in_the_group_is_theirs_and_counted_unread(
     page: Page, bot: FakeBot, server: SandboxServer
 ) -> None:
-    page.locator("#chat-list li[data-chat='-1001']").click()
     httpx.post(
         f"{server.url}/sandbox/api/messages",
         json={
@@ -248,6 +247,12 @@ def test_a_message_of_another_person_in_the_group_is_theirs(
         },
         timeout=10,
     ).raise_for_status()
+    group = page.locator("#chat-list li[data-chat='-1001']")
+    expect(group.locator(".badge")).to_have_text("1")  # seen from Alice's private chat
+    expect(page).to_have_title("(1) tgtrainer sandbox")
+    group.click()
+    expect(group.locator(".badge")).to_have_count(0)
+    expect(page).to_have_title("tgtrainer sandbox")
     bob = page.locator(".msg.in", has_text="Hi all")
     expect(bob.locator(".sender")).to_have_text("Bob")
     page.locator("#input").fill("@tgtrainer_bot hello")
@@ -272,3 +277,22 @@ def test_commands_and_mentions_in_typed_text_are_marked_and_a_command_can_be_pre
     typed.locator(".command").click()
     expect(page.locator(".msg.out .text").last).to_have_text(re.compile(r"^/weather"))
     assert [u["message"]["text"] for u in bot.updates()][-1] == "/weather"
+
+
+def test_a_dropped_picture_is_sent_as_a_photo(page: Page, bot: FakeBot) -> None:
+    page.evaluate(
+        """async (bytes) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(bytes)], "cat.png", {type: "image/png"}));
+            const chat = document.getElementById("chat");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                chat.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true}));
+            }
+        }""",
+        list(png(40, 30)),
+    )
+    picture = page.locator(".msg.out img.photo")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 40
+    [update] = bot.updates()
+    assert [(p["width"], p["height"]) for p in update["message"]["photo"]] == [(40, 30)]

@@ -130,3 +130,27 @@ async def test_a_restart_keeps_the_chats_and_the_bot_remembers(
     ]
     assert await asyncio.to_thread(sandbox.stop, signal.SIGTERM) == 0
     assert "Traceback" not in sandbox.log()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("OPENAI_API_KEY", "", "OPENAI_API_KEY: missing"),
+        ("TGTRAINER_DATA_DIR", "/proc/no-such-dir/data", "cannot open /proc/no-such-dir/data"),
+    ],
+)
+def test_what_cannot_start_is_one_clear_line(
+    fake_openai: FakeOpenAIServer, tmp_path: Path, setting: str, value: str, says: str
+) -> None:
+    env = sandbox_environment(fake_openai, tmp_path / "data")
+    env.pop("OPENAI_BASE_URL")
+    env[setting] = value
+    if not value:
+        env.pop(setting)
+    process = SandboxProcess(env, tmp_path)
+    with pytest.raises(RuntimeError, match="exited at start"):
+        process.start()
+    assert process.stop() == 2
+    errors = process.err_path.read_text()
+    assert f"Cannot start: {says}" in errors
+    assert "Traceback" not in errors

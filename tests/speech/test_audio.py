@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support.audio import inspect, jfk_flac, silence, to_voice_note
+from tests.support.media import inspect, jfk_flac, silence, to_voice_note
 from tgtrainer.speech.audio import (
     VOICE_RATE,
     Pcm,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.audio import JFK_TEXT, inspect, jfk_flac
+from tests.support.media import JFK_TEXT, inspect, jfk_flac
 from tests.support.wer import word_error_rate
 from tgtrainer.config import Settings
 from tgtrainer.llm.weights import file_sha256

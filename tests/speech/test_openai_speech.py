@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.support.audio import inspect
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import inspect
 from tgtrainer.config import Settings
 from tgtrainer.speech.errors import SpeechConfigurationError, SpeechUnavailableError
 from tgtrainer.speech.openai_speech import OpenAISpeechToText, OpenAITextToSpeech

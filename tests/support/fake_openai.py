@@ -285,7 +285,7 @@ class FakeOpenAIServer:
                 return early
         if body.get("response_format") != "opus" or not body.get("input"):
             return _error(400, "this fake speaks only opus", "invalid_request_error")
-        from tests.support.audio import tone_voice_note  # PyAV: only when speech is asked for
+        from tests.support.media import tone_voice_note  # PyAV: only when speech is asked for
 
         audio = tone_voice_note(0.05 * len(str(body["input"])))
         return web.Response(body=audio, content_type="audio/ogg")

@@ -72,10 +72,10 @@ class SandboxClient:
         caption: str | None = None,
         duration: float | None = None,
         user_id: int | None = None,
-        as_delivered: bool = False,
+        as_is: bool = False,
     ) -> JSON:
-        """Send a file; `as_delivered` stores `data` and `duration` exactly as given (no
-        conversion of voice notes, no probing), to hand the bot precisely these bytes."""
+        """Send a file as `kind`. A voice note becomes OGG/Opus 48 kHz mono, as Telegram makes
+        it, unless `as_is` (to give the bot exactly these bytes, a broken file for instance)."""
         fields = {
             "chat_id": chat_id,
             "kind": kind,
@@ -84,7 +84,7 @@ class SandboxClient:
             "caption": caption,
             "duration": duration,
             "user_id": user_id,
-            "as_delivered": "1" if as_delivered else None,
+            "as_is": "true" if as_is else None,
         }
         result: JSON = await self._json(
             "POST",

@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import random
 import signal
+import sqlite3
 from collections.abc import Callable
 
 from pydantic import SecretStr
@@ -49,7 +50,11 @@ async def run_sandbox(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    server = SandboxServer(host=host, port=port, state_path=settings.data_dir / STATE_FILE_NAME)
+    state_path = settings.data_dir / STATE_FILE_NAME
+    try:
+        server = SandboxServer(host=host, port=port, state_path=state_path)
+    except (OSError, sqlite3.Error) as error:
+        raise SandboxStartError(f"cannot open {state_path}: {error}") from None
     if not server.state.bot_id:
         server.state.set_bot(random.randint(10**9, 8 * 10**9))
     token = f"{server.state.bot_id}:{token_secret}"

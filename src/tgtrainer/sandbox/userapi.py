@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from tgtrainer.sandbox import audio
+from tgtrainer.sandbox import media
 from tgtrainer.sandbox.state import JSON, Fault, SandboxState
 
 _ENTITY_PATTERNS = (
@@ -122,20 +122,19 @@ class UserApi:
         mime_type = str(body.get("mime_type") or upload.content_type or "application/octet-stream")
         data = upload.file.read()
         seconds = int(float(body.get("duration") or 0))
-        # As delivered: the caller made the bytes what Telegram would deliver (damaged ones too).
-        as_delivered = body.get("as_delivered") == "1"
-        if kind == "voice" and not as_delivered:
+        if kind == "voice" and str(body.get("as_is") or "").lower() not in ("1", "true"):
             # Telegram delivers every voice note as OGG/Opus 48 kHz mono, whatever was recorded.
             try:
-                note = await asyncio.to_thread(audio.to_voice_note, data)
-            except audio.AudioError as error:
+                note = await asyncio.to_thread(media.to_voice_note, data)
+            except media.AudioError as error:
                 return web.json_response({"error": str(error)}, status=400)
-            data, seconds, mime_type = note.data, note.duration, audio.VOICE_MIME_TYPE
+            data, seconds, mime_type = note.data, note.duration, media.VOICE_MIME_TYPE
             file_name = "voice.ogg"
-        elif kind == "audio" and not seconds and not as_delivered:
-            seconds = await asyncio.to_thread(audio.duration, data)
-        if not data:
-            return web.json_response({"error": "This file is empty."}, status=400)
+        elif kind == "audio" and not seconds:
+            seconds = await asyncio.to_thread(media.duration, data)
+        width, height = (
+            await asyncio.to_thread(media.picture_size, data) if kind == "photo" else (0, 0)
+        )
         stored = self.state.store_file(data, kind, file_name, mime_type)
         payload: JSON = {**stored.as_json(), "mime_type": mime_type}
         if kind in ("voice", "audio", "video_note", "video"):
@@ -144,10 +143,8 @@ class UserApi:
             payload["file_name"] = file_name
         if kind == "video_note":
             payload["length"] = 240
-        if kind == "video":  # Telegram always tells a video's size; PTB requires it
-            payload.update(width=640, height=360)
         content: JSON = {
-            kind: [{**payload, "width": 1, "height": 1}] if kind == "photo" else payload
+            kind: [{**payload, "width": width, "height": height}] if kind == "photo" else payload
         }
         caption = str(body.get("caption") or "")
         if caption:

@@ -81,6 +81,8 @@ function renderUsers() {
 }
 
 function renderChatList() {
+  const unread = [...app.unread.values()].reduce((sum, count) => sum + count, 0);
+  document.title = unread ? `(${unread}) tgtrainer sandbox` : "tgtrainer sandbox";
   const list = $("chat-list");
   list.replaceChildren(...chatsOf(app.user).map((chat) => {
     const item = el("li");
@@ -90,7 +92,7 @@ function renderChatList() {
     const top = el("div", "chat-item-top");
     top.append(el("span", "chat-name", chat.type === "private" ? app.bot.first_name : chat.title));
     top.append(el("span", "chat-kind", chat.type === "private" ? "bot" : "group"));
-    body.append(top, el("div", "preview", app.previews.get(chat.id) || (chat.type === "private" ? "Private chat with the bot" : "You, Bob, Carol and the bot")));
+    body.append(top, el("div", "preview", app.previews.get(chat.id) || (chat.type === "private" ? "Private chat with the bot" : "Alice, Bob, Carol and the bot")));
     item.append(avatar(chat.type === "private" ? app.bot.first_name : chat.title, chat.id), body);
     const count = app.unread.get(chat.id);
     if (count) item.append(el("span", "badge hot", String(count)));
@@ -375,6 +377,7 @@ function handleEvent(event) {
       app.stats.edits += 1;
       app.previews.set(event.chat_id, previewOf(event.message));
       if (here) upsertMessage(event.message);
+      renderChatList();
       break;
     case "delete":
       if (here) removeMessage(event.message_id);
@@ -560,7 +563,9 @@ function sendFile(file, kind) {
 }
 
 function kindFor(file) {
-  return (file.type || "").startsWith("audio/") ? "audio" : "document";
+  const type = file.type || "";
+  if (type.startsWith("audio/")) return "audio";
+  return /^image\/(jpeg|png|webp)$/.test(type) ? "photo" : "document";
 }
 
 // -- replies, the / menu and @mentions -----------------------------------------------------------
@@ -700,7 +705,7 @@ function wire() {
       $(`file-${button.dataset.kind}`).click();
     });
   }
-  for (const kind of ["document", "audio", "voice"]) {
+  for (const kind of ["photo", "document", "audio", "voice"]) {
     const picker = $(`file-${kind}`);
     picker.addEventListener("change", async () => {
       const files = [...picker.files];

@@ -1,4 +1,4 @@
-"""Audio as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
+"""Media as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
 
 A browser records WebM/Opus (MediaRecorder) and people upload WAV, FLAC, MP3...: whatever comes in
 is decoded and encoded again with PyAV (FFmpeg inside the wheel). Blocking: call it in a thread.
@@ -29,7 +29,13 @@ class VoiceNote:
 
 
 def to_voice_note(data: bytes) -> VoiceNote:
-    """Any audio (or the sound of a video) as an OGG/Opus 48 kHz mono voice note."""
+    """Any audio (or the sound of a video) as an OGG/Opus 48 kHz mono voice note.
+
+    A file that already is one is kept byte for byte (only its length is measured).
+    """
+    kept = _already_a_voice_note(data)
+    if kept is not None:
+        return kept
     output = io.BytesIO()
     samples = 0
     try:
@@ -58,6 +64,28 @@ def to_voice_note(data: bytes) -> VoiceNote:
     return VoiceNote(output.getvalue(), max(1, round(seconds)), seconds)
 
 
+def _already_a_voice_note(data: bytes) -> VoiceNote | None:
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            if source.format.name != "ogg" or len(source.streams.audio) != 1:
+                return None
+            stream = source.streams.audio[0]
+            context = stream.codec_context
+            if (context.name, context.sample_rate, context.layout.nb_channels) != (
+                "opus",
+                VOICE_RATE,
+                1,
+            ):
+                return None
+            samples = sum(frame.samples for frame in source.decode(stream))
+    except av.error.FFmpegError:
+        return None
+    if samples == 0:
+        return None
+    seconds = samples / VOICE_RATE
+    return VoiceNote(data, max(1, round(seconds)), seconds)
+
+
 def duration(data: bytes) -> int:
     """Whole seconds of sound in an audio file, or 0 if it cannot be read."""
     try:
@@ -69,3 +97,13 @@ def duration(data: bytes) -> int:
             return round(samples / (stream.codec_context.sample_rate or 1))
     except (av.error.FFmpegError, IndexError):
         return 0
+
+
+def picture_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a photo (JPEG, PNG, WebP), or (1, 1) if it cannot be read."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as source:
+            stream = source.streams.video[0]
+            return stream.codec_context.width or 1, stream.codec_context.height or 1
+    except (av.error.FFmpegError, IndexError):
+        return 1, 1

@@ -1,4 +1,4 @@
-"""Real audio for tests: the shared JFK recording, made into what Telegram clients send.
+"""Media for tests: the shared JFK recording made into what Telegram clients send, tones, a PNG.
 
 Conversion uses PyAV directly (not the product's code), so the product is tested against files
 it did not make itself.
@@ -125,7 +125,6 @@ def inspect(data: bytes) -> tuple[str, str, int, int, float]:
 
 
 def tone_wav(seconds: float, *, rate: int = 16_000, channels: int = 1, hz: float = 440) -> bytes:
-    """A sine tone as a 16-bit PCM WAV file, made without the product's code."""
     frames = int(seconds * rate)
     samples = (int(9000 * math.sin(2 * math.pi * hz * i / rate)) for i in range(frames))
     buffer = io.BytesIO()
@@ -135,3 +134,14 @@ def tone_wav(seconds: float, *, rate: int = 16_000, channels: int = 1, hz: float
         wav.setframerate(rate)
         wav.writeframes(b"".join(struct.pack("<h", s) * channels for s in samples))
     return buffer.getvalue()
+
+
+def png(width: int, height: int) -> bytes:
+    frame = av.VideoFrame(width, height, "rgb24")
+    output = io.BytesIO()
+    with av.open(output, "w", format="image2pipe") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return output.getvalue()

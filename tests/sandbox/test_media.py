@@ -1,4 +1,4 @@
-"""Voice notes are OGG/Opus, 48 kHz, mono, whatever the browser recorded or the person uploaded."""
+"""Media as Telegram delivers it: voice notes are OGG/Opus, 48 kHz, mono; photos have a size."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import av
 import httpx
 import pytest
 
-from tests.support.audio import tone_wav
+from tests.support.media import png, tone_wav
 from tgtrainer.sandbox import SandboxClient, SandboxServer
-from tgtrainer.sandbox.audio import AudioError, duration, to_voice_note
+from tgtrainer.sandbox.media import AudioError, duration, picture_size, to_voice_note
 
 
 def describe(data: bytes) -> tuple[str, str, int, int, float]:
@@ -38,10 +38,10 @@ def test_any_wav_becomes_an_ogg_opus_48_khz_mono_voice_note(rate: int, channels:
     assert note.duration == 2
 
 
-def test_a_voice_note_converted_again_stays_what_it_was() -> None:
+def test_a_voice_note_is_kept_byte_for_byte() -> None:
     once = to_voice_note(tone_wav(seconds=3.4))
     twice = to_voice_note(once.data)
-    assert describe(twice.data)[:4] == ("ogg", "opus", 48_000, 1)
+    assert twice.data == once.data
     assert twice.duration == once.duration == 3
 
 
@@ -97,3 +97,38 @@ async def test_a_voice_note_that_is_not_audio_is_refused_with_a_sentence(
     assert raised.value.response.status_code == 400
     assert raised.value.response.json()["error"] == "This file is not audio the sandbox can read."
     assert await client.messages(77) == []
+
+
+def test_a_photo_has_its_size() -> None:
+    assert picture_size(png(64, 48)) == (64, 48)
+    assert picture_size(b"not a picture") == (1, 1)
+
+
+async def test_an_uploaded_photo_reaches_the_bot_as_a_photo_with_its_size() -> None:
+    server = SandboxServer(port=0)
+    await server.start()
+    try:
+        async with SandboxClient(server.url) as client, httpx.AsyncClient() as bot:
+            await client.send_file(77, png(32, 20), kind="photo", file_name="p.png")
+            updates = (await bot.get(f"{server.url}/bot1:x/getUpdates")).json()["result"]
+    finally:
+        await server.stop()
+    [photo] = updates[0]["message"]["photo"]
+    assert (photo["width"], photo["height"]) == (32, 20)
+
+
+async def test_a_voice_note_sent_as_is_reaches_the_bot_unchanged(client: SandboxClient) -> None:
+    broken = b"OggS but not really" * 20
+    sent = await client.send_file(
+        77, broken, kind="voice", file_name="v.ogg", mime_type="audio/ogg", duration=4, as_is=True
+    )
+    assert (sent["message"]["duration"], sent["message"]["mime_type"]) == (4, "audio/ogg")
+    assert await client.download(sent["message"]["file_id"]) == broken
+
+
+async def test_an_empty_document_reaches_the_bot_which_must_explain_it(
+    client: SandboxClient,
+) -> None:
+    sent = await client.send_file(77, b"", kind="document", file_name="empty.txt")
+    assert sent["message"]["file_size"] == 0
+    assert await client.download(sent["message"]["file_id"]) == b""
