@@ -143,6 +143,8 @@ class UserApi:
             payload["file_name"] = file_name
         if kind == "video_note":
             payload["length"] = 240
+        if kind == "video":  # Telegram always tells a video's size; PTB requires it
+            payload.update(width=640, height=360)
         content: JSON = {
             kind: [{**payload, "width": width, "height": height}] if kind == "photo" else payload
         }
