@@ -25,6 +25,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import psutil
 from tests.support.audio import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.wer import word_error_rate
@@ -197,7 +198,12 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> 
             process = await start_bot(env, data_dir / "bot.log", client)
             try:
                 await voice_round_trip(client, 500, note)  # warm: weights joined and loaded
-                timings = [await voice_round_trip(client, 501 + i, note) for i in range(runs)]
+                timings, cpu = [], []
+                for i in range(runs):
+                    before = psutil.Process(process.pid).cpu_times()
+                    timings.append(await voice_round_trip(client, 501 + i, note))
+                    after = psutil.Process(process.pid).cpu_times()
+                    cpu.append(after.user + after.system - before.user - before.system)
             finally:
                 process.terminate()
                 process.wait(60)
@@ -209,6 +215,7 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> 
         "median_seconds": round(median(timings), 2),
         "max_seconds": round(max(timings), 2),
         "runs": [round(t, 2) for t in timings],
+        "bot_cpu_seconds": round(median(cpu), 2),
     }
 
 
