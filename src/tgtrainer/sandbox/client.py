@@ -72,6 +72,8 @@ class SandboxClient:
         caption: str | None = None,
         duration: float | None = None,
         user_id: int | None = None,
+        chat_type: str | None = None,
+        reply_to: int | None = None,
     ) -> JSON:
         fields = {
             "chat_id": chat_id,
@@ -81,6 +83,8 @@ class SandboxClient:
             "caption": caption,
             "duration": duration,
             "user_id": user_id,
+            "chat_type": chat_type,
+            "reply_to_message_id": reply_to,
         }
         result: JSON = await self._json(
             "POST",
