@@ -150,9 +150,9 @@ async def start_bot(
 
 async def voice_round_trip(client: SandboxClient, chat_id: int, note: bytes) -> float:
     """Seconds from sending the voice note to the bot's voice answer appearing in the chat."""
+    seconds = round(len(decode(note, 16_000)) / 16_000)
     after = (await client.events(after=0, timeout=0))["last_seq"]
     started = time.perf_counter()
-    seconds = round(len(decode(note, 16_000)) / 16_000)
     await client.send_file(chat_id, note, kind="voice", duration=seconds, mime_type="audio/ogg")
     seq = after
     while True:
