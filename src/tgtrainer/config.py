@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("stt_language")
+    @classmethod
+    def _language_shape(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and not re.match(r"^[a-z]{2,3}$", value):
+            raise ValueError("must be auto or a language code like en, de, ru")
+        return value
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "tgtrainer.sqlite3"

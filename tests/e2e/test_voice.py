@@ -158,7 +158,11 @@ async def test_a_spoken_question_reaches_the_model_like_a_typed_one(
     client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer, spoken_question: bytes
 ) -> None:
     await marker(client, chat_id, "My name is Ann.")
+    after = (await client.events(after=0, timeout=0))["last_seq"]
     await send_and_wait(client, chat_id, spoken_question, until=has_text_and("voice"))
+    shown = await client.events(after=after, timeout=0, chat_id=chat_id)
+    actions = {e["action"] for e in shown["events"] if e["type"] == "chat_action"}
+    assert "record_voice" in actions  # "recording voice..." while it listens and speaks
     request = fake_openai.requests[-1]
     heard = str(request["messages"][-1]["content"])
     assert word_error_rate(QUESTION, heard) <= 0.2, heard

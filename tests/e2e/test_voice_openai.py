@@ -95,3 +95,36 @@ async def test_the_transcription_server_down_gets_a_sentence(
         chat_id, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
     )
     assert answer["text"] == "Speech recognition is not working right now, try again in a minute."
+
+
+async def test_in_groups_only_voice_messages_that_reply_to_the_bot_are_heard(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    group, user = -chat_id, chat_id
+    fake_openai.audio_requests.clear()
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.send_file(group, tone_voice_note(1.0), kind="voice", duration=1, user_id=user)
+    await client.send_text(group, "@tgtrainer_bot ping", user_id=user)
+    [pong] = await client.wait_for_bot_messages(
+        group, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
+    )
+    assert pong["text"] == "You said: ping"
+    assert fake_openai.audio_requests == []  # the voice note to nobody in particular was let be
+
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    sent = await client.send_file(
+        group,
+        tone_voice_note(1.0),
+        kind="voice",
+        duration=1,
+        user_id=user,
+        reply_to=pong["message_id"],
+    )
+    fresh = await client.wait_for_bot_messages(
+        group,
+        after_seq=after,
+        until=lambda fresh: {"text", "voice"} <= {m["kind"] for m in fresh},
+        timeout=ANSWER_TIMEOUT,
+    )
+    question = sent["message"]["message_id"]
+    assert all(m["reply_to_message_id"] == question for m in fresh)

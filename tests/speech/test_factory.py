@@ -61,3 +61,12 @@ def test_a_piper_voice_needs_its_json_and_names_its_language(tmp_path: Path) -> 
     tts = build_text_to_speech(Settings(data_dir=tmp_path, tts_voice=str(voice)))
     assert isinstance(tts, LocalTextToSpeech) and tts.piper.speaks("ru")
     assert not tts.piper.speaks("en")
+
+
+def test_stt_language_is_auto_or_a_language_code() -> None:
+    from tgtrainer.config import load_settings
+
+    assert load_settings(stt_language="EN").stt_language == "en"
+    assert load_settings(stt_language="auto").stt_language == "auto"
+    with pytest.raises(ConfigurationError, match="STT_LANGUAGE: must be auto or a language code"):
+        load_settings(stt_language="english")

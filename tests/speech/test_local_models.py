@@ -101,3 +101,21 @@ async def test_tiny_en_transcribes_english(tts: LocalTextToSpeech, data_dir: Pat
     heard = await stt.transcribe(decode(note.data, 16_000), language=None)
     assert heard.language == "en"
     assert word_error_rate(SENTENCE, heard.text) <= 0.3, heard.text
+
+
+async def test_a_short_clip_keeps_a_sure_language_and_falls_back_when_unsure(
+    tts: LocalTextToSpeech, whisper_base: WhisperSpeechToText
+) -> None:
+    english = await tts.speak("What is the capital of France?", language="en", max_seconds=30)
+    assert english is not None
+    sure = await whisper_base.transcribe(decode(english.data, 16_000), language=None, fallback="de")
+    assert sure.language == "en"
+    if tts.espeak is None:
+        return
+    # espeak-ng's robotic French is a clip Whisper cannot place (it guesses Japanese or so)
+    robotic = await tts.speak("Le temps sera ensoleillé demain.", language="fr", max_seconds=30)
+    assert robotic is not None
+    unsure = await whisper_base.transcribe(
+        decode(robotic.data, 16_000), language=None, fallback="fr"
+    )
+    assert unsure.language == "fr"

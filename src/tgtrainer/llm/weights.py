@@ -4,6 +4,7 @@
 joins them in order, once, into `<data dir>/models/`, checks the sha256 and renames the result
 into place, so a half-written file is never seen and two processes may join at the same time.
 A small stamp next to the file (its size, mtime and hash) spares re-hashing 490 MB every start.
+The same mechanism joins other split weights (`speech.whisper_weights`: Whisper base).
 """
 
 from __future__ import annotations

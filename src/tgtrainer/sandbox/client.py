@@ -72,6 +72,8 @@ class SandboxClient:
         caption: str | None = None,
         duration: float | None = None,
         user_id: int | None = None,
+        chat_type: str | None = None,
+        reply_to: int | None = None,
         as_is: bool = False,
     ) -> JSON:
         """Send a file as `kind`. A voice note becomes OGG/Opus 48 kHz mono, as Telegram makes
@@ -84,6 +86,8 @@ class SandboxClient:
             "caption": caption,
             "duration": duration,
             "user_id": user_id,
+            "chat_type": chat_type,
+            "reply_to_message_id": reply_to,
             "as_is": "true" if as_is else None,
         }
         result: JSON = await self._json(
