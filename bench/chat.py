@@ -150,6 +150,10 @@ async def measure(
         LLM_MODEL="fake-small",
         TGTRAINER_DATA_DIR=str(data_dir / kind),
         LOG_LEVEL="WARNING",
+        # Everything on the OpenAI-compatible server, as the baseline: no local speech models
+        # loading in the background while the chat path is measured.
+        STT_BACKEND="openai",
+        TTS_BACKEND="openai",
     )
     async with SandboxClient(sandbox.url) as client:
         process = await start_bot(kind, env, data_dir / f"{kind}.log", client)
