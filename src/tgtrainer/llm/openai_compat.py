@@ -12,10 +12,11 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from tgtrainer.config import Settings
 from tgtrainer.llm.base import (
@@ -66,8 +67,9 @@ class OpenAIChatModel(ChatModel):
     ) -> AsyncIterator[str]:
         try:
             # `chat.completions.create` walks every message through the SDK's type-driven
-            # transform first: most of the bot's CPU per message with a long history. The body
-            # is plain strings already, so it goes to the same endpoint as it is.
+            # transform first, and builds a model object per streamed chunk: most of the bot's
+            # CPU per message. The body is plain strings already, so it goes to the same endpoint
+            # as it is, and chunks stay the JSON dicts they arrive as.
             response = await self._client.post(
                 "/chat/completions",
                 body={
@@ -78,12 +80,13 @@ class OpenAIChatModel(ChatModel):
                 },
                 cast_to=ChatCompletion,
                 stream=True,
-                stream_cls=AsyncStream[ChatCompletionChunk],
+                stream_cls=AsyncStream[dict[str, Any]],
             )
             async with response:  # closes the connection if the consumer stops early
                 async for chunk in response:
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
+                    piece = _delta_content(chunk)
+                    if piece:
+                        yield piece
         except openai.OpenAIError as error:
             # A server that echoes the key in its message would put it in every log of the
             # chain: then only the cleaned `detail` goes on.
@@ -131,6 +134,15 @@ class OpenAIChatModel(ChatModel):
         if error.__cause__ is not None:  # the transport's own words: "peer closed connection..."
             text += f" ({type(error.__cause__).__name__}: {error.__cause__})"
         return text.replace(self._key, "***") if self._key else text
+
+
+def _delta_content(chunk: dict[str, Any]) -> str | None:
+    """The text a streamed chat completion chunk adds, if any."""
+    choices = chunk.get("choices")
+    if not choices:
+        return None
+    content = (choices[0].get("delta") or {}).get("content")
+    return content if isinstance(content, str) else None
 
 
 def _message_param(message: ChatMessage) -> ChatCompletionMessageParam:
