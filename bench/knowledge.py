@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import re
@@ -210,25 +211,30 @@ async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, A
     }
 
 
-async def main(sizes: Sequence[int], pdf_pages: int) -> dict[str, Any]:
+async def main(sizes: Sequence[int], pdf_pages: int, run_eval: bool = True) -> dict[str, Any]:
     embedder = LocalEmbedder()
     started = time.perf_counter()
     await embedder.warm_up()
     load_seconds = time.perf_counter() - started
-    results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+    path = RESULTS / "knowledge.json"
+    # Stages not run this time keep their last figures.
+    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    results |= {
+        "machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "embedder": embedder.name,
         "embedder_load_seconds": round(load_seconds, 2),
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        quality = await evaluate(embedder, folder)
-        results["quality"] = quality
-        print(
-            f"retrieval on {quality['questions']} questions over {quality['chunks']} chunks: "
-            f"recall@1 {quality['recall@1']:.3f}, recall@5 {quality['recall@5']:.3f}, "
-            f"MRR {quality['mrr']:.3f}"
-        )
+        if run_eval:
+            quality = await evaluate(embedder, folder)
+            results["quality"] = quality
+            print(
+                f"retrieval on {quality['questions']} questions over {quality['chunks']} "
+                f"chunks: recall@1 {quality['recall@1']:.3f}, recall@5 "
+                f"{quality['recall@5']:.3f}, MRR {quality['mrr']:.3f}"
+            )
         questions = [item["question"] for item in json.loads(QUESTIONS.read_text())]
         timings = []
         vectors = {}
@@ -241,12 +247,13 @@ async def main(sizes: Sequence[int], pdf_pages: int) -> dict[str, Any]:
             "p95": round(sorted(timings)[int(len(timings) * 0.95) - 1], 1),
         }
         print(f"query embedding: {results['query_embedding_ms']}")
-        results["search"] = await search_latency(sizes, vectors, folder)
+        if sizes:
+            results["search"] = await search_latency(sizes, vectors, folder)
         if pdf_pages:
             results["pdf"] = await learn_pdf(embedder, folder, pdf_pages)
             print(f"learning a {pdf_pages}-page PDF: {results['pdf']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "knowledge.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return results
 
 
@@ -254,9 +261,11 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--pdf-pages", type=int, default=300, help="0 skips the PDF")
+    parser.add_argument("--no-eval", action="store_true", help="skip the quality evaluation")
     args = parser.parse_args()
     random.seed(1)
-    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.pdf_pages))
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval))
 
 
 if __name__ == "__main__":
