@@ -48,6 +48,7 @@ from tgtrainer.storage.knowledge import KnowledgeStore
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 QUESTIONS = HERE / "eval" / "python_reference_questions.json"
+ANSWER_CHECKS = HERE / "eval" / "answer_checks.json"
 
 
 def topics() -> dict[str, str]:
@@ -65,7 +66,47 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
+async def answer_share(library: Library, data_dir: Path) -> dict[str, Any]:
+    """The share of the questions in ANSWER_CHECKS the bundled local model answers right, from
+    the retrieved passages: right means the answer holds one of the accepted phrases."""
+    from tgtrainer.core import ChatRef, UserRef
+    from tgtrainer.core.grounding import Grounder
+    from tgtrainer.llm import ChatMessage
+    from tgtrainer.llm.factory import build_chat_model
+
+    checks: dict[str, list[str]] = json.loads(ANSWER_CHECKS.read_text())
+    settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
+    model = build_chat_model(settings)
+    grounder = Grounder(library, top_k=3, min_score=0.0, budget_tokens=1200)
+    right, answers = 0, []
+    started = time.perf_counter()
+    for question, accepted in checks.items():
+        grounding = await grounder.ground(
+            ChatRef(1, "private"),
+            UserRef(1, "bench"),
+            question,
+            "You answer questions about Python briefly.",
+            model.count_tokens,
+        )
+        reply = await model.complete(
+            [ChatMessage("system", grounding.system_prompt), ChatMessage("user", question)]
+        )
+        ok = any(phrase in reply.lower() for phrase in accepted)
+        right += ok
+        answers.append({"question": question, "right": ok, "answer": reply.strip()[:300]})
+    await model.aclose()
+    return {
+        "model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled)",
+        "questions": len(checks),
+        "share_right": right / len(checks),
+        "seconds": round(time.perf_counter() - started, 1),
+        "answers": answers,
+    }
+
+
+async def evaluate(
+    embedder: Embedder, folder: Path, model_data_dir: Path | None = None
+) -> dict[str, Any]:
     settings = Settings(data_dir=folder)
     database = Database(folder / "eval.sqlite3")
     library = Library(settings, KnowledgeStore(database), embedder)
@@ -96,6 +137,7 @@ async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
         ranks.append(rank)
         if rank is None:
             misses.append({"question": item["question"], "got": [p.location for p in passages]})
+    answers = await answer_share(library, model_data_dir) if model_data_dir else None
     database.close()
     count = len(ranks)
     return {
@@ -108,6 +150,7 @@ async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
         "mrr": sum(1 / r for r in ranks if r is not None) / count,
         "learn_seconds": round(learn_seconds, 1),
         "misses": misses,
+        **({"local_model_answers": answers} if answers else {}),
     }
 
 
@@ -211,7 +254,9 @@ async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, A
     }
 
 
-async def main(sizes: Sequence[int], pdf_pages: int, run_eval: bool = True) -> dict[str, Any]:
+async def main(
+    sizes: Sequence[int], pdf_pages: int, run_eval: bool = True, answers: bool = False
+) -> dict[str, Any]:
     embedder = LocalEmbedder()
     started = time.perf_counter()
     await embedder.warm_up()
@@ -228,13 +273,19 @@ async def main(sizes: Sequence[int], pdf_pages: int, run_eval: bool = True) -> d
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if run_eval:
-            quality = await evaluate(embedder, folder)
+            quality = await evaluate(embedder, folder, Path("data") if answers else None)
             results["quality"] = quality
             print(
                 f"retrieval on {quality['questions']} questions over {quality['chunks']} "
                 f"chunks: recall@1 {quality['recall@1']:.3f}, recall@5 "
                 f"{quality['recall@5']:.3f}, MRR {quality['mrr']:.3f}"
             )
+            if "local_model_answers" in quality:
+                share = quality["local_model_answers"]
+                print(
+                    f"local model right on {share['share_right']:.2f} of "
+                    f"{share['questions']} questions"
+                )
         questions = [item["question"] for item in json.loads(QUESTIONS.read_text())]
         timings = []
         vectors = {}
@@ -262,10 +313,13 @@ def cli() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--pdf-pages", type=int, default=300, help="0 skips the PDF")
     parser.add_argument("--no-eval", action="store_true", help="skip the quality evaluation")
+    parser.add_argument(
+        "--answers", action="store_true", help="also ask the bundled local model (slow)"
+    )
     args = parser.parse_args()
     random.seed(1)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval))
+    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval, args.answers))
 
 
 if __name__ == "__main__":
