@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import re
@@ -47,6 +48,7 @@ from tgtrainer.storage.knowledge import KnowledgeStore
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 QUESTIONS = HERE / "eval" / "python_reference_questions.json"
+ANSWER_CHECKS = HERE / "eval" / "answer_checks.json"
 
 
 def topics() -> dict[str, str]:
@@ -64,7 +66,47 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
+async def answer_share(library: Library, data_dir: Path) -> dict[str, Any]:
+    """The share of the questions in ANSWER_CHECKS the bundled local model answers right, from
+    the retrieved passages: right means the answer holds one of the accepted phrases."""
+    from tgtrainer.core import ChatRef, UserRef
+    from tgtrainer.core.grounding import Grounder
+    from tgtrainer.llm import ChatMessage
+    from tgtrainer.llm.factory import build_chat_model
+
+    checks: dict[str, list[str]] = json.loads(ANSWER_CHECKS.read_text())
+    settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
+    model = build_chat_model(settings)
+    grounder = Grounder(library, top_k=3, min_score=0.0, budget_tokens=1200)
+    right, answers = 0, []
+    started = time.perf_counter()
+    for question, accepted in checks.items():
+        grounding = await grounder.ground(
+            ChatRef(1, "private"),
+            UserRef(1, "bench"),
+            question,
+            "You answer questions about Python briefly.",
+            model.count_tokens,
+        )
+        reply = await model.complete(
+            [ChatMessage("system", grounding.system_prompt), ChatMessage("user", question)]
+        )
+        ok = any(phrase in reply.lower() for phrase in accepted)
+        right += ok
+        answers.append({"question": question, "right": ok, "answer": reply.strip()[:300]})
+    await model.aclose()
+    return {
+        "model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled)",
+        "questions": len(checks),
+        "share_right": right / len(checks),
+        "seconds": round(time.perf_counter() - started, 1),
+        "answers": answers,
+    }
+
+
+async def evaluate(
+    embedder: Embedder, folder: Path, model_data_dir: Path | None = None
+) -> dict[str, Any]:
     settings = Settings(data_dir=folder)
     database = Database(folder / "eval.sqlite3")
     library = Library(settings, KnowledgeStore(database), embedder)
@@ -95,6 +137,7 @@ async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
         ranks.append(rank)
         if rank is None:
             misses.append({"question": item["question"], "got": [p.location for p in passages]})
+    answers = await answer_share(library, model_data_dir) if model_data_dir else None
     database.close()
     count = len(ranks)
     return {
@@ -107,6 +150,7 @@ async def evaluate(embedder: Embedder, folder: Path) -> dict[str, Any]:
         "mrr": sum(1 / r for r in ranks if r is not None) / count,
         "learn_seconds": round(learn_seconds, 1),
         "misses": misses,
+        **({"local_model_answers": answers} if answers else {}),
     }
 
 
@@ -210,25 +254,38 @@ async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, A
     }
 
 
-async def main(sizes: Sequence[int], pdf_pages: int) -> dict[str, Any]:
+async def main(
+    sizes: Sequence[int], pdf_pages: int, run_eval: bool = True, answers: bool = False
+) -> dict[str, Any]:
     embedder = LocalEmbedder()
     started = time.perf_counter()
     await embedder.warm_up()
     load_seconds = time.perf_counter() - started
-    results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+    path = RESULTS / "knowledge.json"
+    # Stages not run this time keep their last figures.
+    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    results |= {
+        "machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "embedder": embedder.name,
         "embedder_load_seconds": round(load_seconds, 2),
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        quality = await evaluate(embedder, folder)
-        results["quality"] = quality
-        print(
-            f"retrieval on {quality['questions']} questions over {quality['chunks']} chunks: "
-            f"recall@1 {quality['recall@1']:.3f}, recall@5 {quality['recall@5']:.3f}, "
-            f"MRR {quality['mrr']:.3f}"
-        )
+        if run_eval:
+            quality = await evaluate(embedder, folder, Path("data") if answers else None)
+            results["quality"] = quality
+            print(
+                f"retrieval on {quality['questions']} questions over {quality['chunks']} "
+                f"chunks: recall@1 {quality['recall@1']:.3f}, recall@5 "
+                f"{quality['recall@5']:.3f}, MRR {quality['mrr']:.3f}"
+            )
+            if "local_model_answers" in quality:
+                share = quality["local_model_answers"]
+                print(
+                    f"local model right on {share['share_right']:.2f} of "
+                    f"{share['questions']} questions"
+                )
         questions = [item["question"] for item in json.loads(QUESTIONS.read_text())]
         timings = []
         vectors = {}
@@ -241,12 +298,13 @@ async def main(sizes: Sequence[int], pdf_pages: int) -> dict[str, Any]:
             "p95": round(sorted(timings)[int(len(timings) * 0.95) - 1], 1),
         }
         print(f"query embedding: {results['query_embedding_ms']}")
-        results["search"] = await search_latency(sizes, vectors, folder)
+        if sizes:
+            results["search"] = await search_latency(sizes, vectors, folder)
         if pdf_pages:
             results["pdf"] = await learn_pdf(embedder, folder, pdf_pages)
             print(f"learning a {pdf_pages}-page PDF: {results['pdf']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "knowledge.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return results
 
 
@@ -254,9 +312,14 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--pdf-pages", type=int, default=300, help="0 skips the PDF")
+    parser.add_argument("--no-eval", action="store_true", help="skip the quality evaluation")
+    parser.add_argument(
+        "--answers", action="store_true", help="also ask the bundled local model (slow)"
+    )
     args = parser.parse_args()
     random.seed(1)
-    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.pdf_pages))
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval, args.answers))
 
 
 if __name__ == "__main__":

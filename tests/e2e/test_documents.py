@@ -195,6 +195,42 @@ async def test_no_user_ever_gets_another_users_private_documents(
     assert "MAGPIE" not in (await ask(client, bob, "/sources"))["text"]
 
 
+async def test_a_group_learns_documents_addressed_to_the_bot_for_the_group_only(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    group, member = -(chat_id + 70_000), chat_id
+    after = await last_seq(client)
+    await client.send_file(
+        group,
+        b"The team offsite is in Tromso on 4 March.",
+        file_name="offsite.txt",
+        caption="@tgtrainer_bot",
+        user_id=member,
+    )
+    [status] = await client.wait_for_bot_messages(
+        group,
+        after_seq=after,
+        until=lambda ms: bool(ms) and not ms[-1]["text"].startswith(PROGRESS),
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert status["text"].startswith("Learned offsite.txt")
+    question = "Where is the team offsite?"
+    after = await last_seq(client)
+    await client.send_text(group, f"@tgtrainer_bot {question}", user_id=member, chat_type="group")
+    # In groups the answer is streamed by editing one message: wait for its final form.
+    [answer] = await client.wait_for_bot_messages(
+        group,
+        after_seq=after,
+        until=lambda ms: bool(ms) and "Sources:" in ms[-1]["text"],
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert "Tromso" in prompt_for(fake_openai, question)
+    assert "offsite.txt" in answer["text"]
+    private_question = "Where is the team offsite, privately?"
+    await ask(client, member, private_question)
+    assert "Tromso" not in prompt_for(fake_openai, private_question)
+
+
 async def test_same_file_is_known_and_a_new_version_replaces(
     client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
 ) -> None:

