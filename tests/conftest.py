@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -128,6 +129,21 @@ def bot_environment(
     return env
 
 
+@contextlib.contextmanager
+def running_bot(
+    sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
+) -> Iterator[BotProcess]:
+    """`tgtrainer run` against both servers for the block; it must stop cleanly (exit 0) and
+    never log its token (Telegram file URLs carry it)."""
+    process = BotProcess(
+        bot_environment(sandbox_server, fake_openai, data_dir, **extra), data_dir / "bot.log"
+    )
+    process.start()
+    yield process
+    assert process.stop() == 0, process.log()
+    assert BOT_TOKEN.split(":")[1] not in process.log()
+
+
 @pytest.fixture(scope="module")
 def bot(
     sandbox_server: SandboxServer,
@@ -135,11 +151,5 @@ def bot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BotProcess]:
     """One bot process for a test module (tests use their own chats)."""
-    data_dir = tmp_path_factory.mktemp("bot-data")
-    process = BotProcess(
-        bot_environment(sandbox_server, fake_openai, data_dir), data_dir / "bot.log"
-    )
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log()
-    assert BOT_TOKEN.split(":")[1] not in process.log()
+    with running_bot(sandbox_server, fake_openai, tmp_path_factory.mktemp("bot-data")) as process:
+        yield process

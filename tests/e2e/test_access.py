@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BOT_USERNAME, BotProcess, bot_environment
+from tests.conftest import BOT_USERNAME, BotProcess, running_bot
 from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 
@@ -23,11 +23,10 @@ def restricted_bot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BotProcess]:
     data_dir = tmp_path_factory.mktemp("restricted-bot")
-    env = bot_environment(sandbox_server, fake_openai, data_dir, ALLOWED_USERS=f"{OWNER},{GROUP}")
-    process = BotProcess(env, data_dir / "bot.log")
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log()
+    with running_bot(
+        sandbox_server, fake_openai, data_dir, ALLOWED_USERS=f"{OWNER},{GROUP}"
+    ) as process:
+        yield process
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BotProcess, bot_environment
+from tests.conftest import BotProcess, running_bot
 from tests.support.documents import make_docx, make_pdf, make_zip_bomb
 from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.core.grounding import NOTHING_FOUND
@@ -38,7 +38,7 @@ def bot(
     temp_dir: Path,
 ) -> Iterator[BotProcess]:
     data_dir = tmp_path_factory.mktemp("bot-data")
-    env = bot_environment(
+    with running_bot(
         sandbox_server,
         fake_openai,
         data_dir,
@@ -48,11 +48,8 @@ def bot(
         MAX_DOCUMENT_PAGES="20",
         MAX_UNPACKED_MB="5",
         TMPDIR=str(temp_dir),
-    )
-    process = BotProcess(env, data_dir / "bot.log")
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log()
+    ) as process:
+        yield process
 
 
 pytestmark = pytest.mark.usefixtures("bot")

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import BOT_TOKEN, BotProcess, bot_environment
+from tests.conftest import BotProcess, running_bot
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.media import (
     JFK_TEXT,
@@ -42,14 +42,10 @@ def bot(
 ) -> Iterator[BotProcess]:
     """The bot with local speech-to-text and text-to-speech, as a user would run it."""
     data_dir = tmp_path_factory.mktemp("voice-bot-data")
-    env = bot_environment(
+    with running_bot(
         sandbox_server, fake_openai, data_dir, STT_BACKEND="local", TTS_BACKEND="local"
-    )
-    process = BotProcess(env, data_dir / "bot.log")
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log()
-    assert BOT_TOKEN.split(":")[1] not in process.log()  # file URLs carry the token
+    ) as process:
+        yield process
     leftovers = [p for p in data_dir.rglob("*") if p.suffix in (".ogg", ".wav", ".opus")]
     assert leftovers == [], "temporary audio files were left behind"
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.conftest import BotProcess, bot_environment
+from tests.conftest import BotProcess, running_bot
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.media import inspect, to_video_note, tone_voice_note
 from tgtrainer.sandbox import SandboxClient, SandboxServer
@@ -23,7 +23,7 @@ def bot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BotProcess]:
     data_dir = tmp_path_factory.mktemp("voice-openai-bot-data")
-    env = bot_environment(
+    with running_bot(
         sandbox_server,
         fake_openai,
         data_dir,
@@ -31,11 +31,8 @@ def bot(
         TTS_BACKEND="openai",
         TTS_VOICE="echo",
         STT_LANGUAGE="en",
-    )
-    process = BotProcess(env, data_dir / "bot.log")
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log()
+    ) as process:
+        yield process
 
 
 @pytest.fixture

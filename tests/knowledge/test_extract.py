@@ -151,7 +151,22 @@ def test_binary_garbage_named_txt_is_refused(tmp_path: Path) -> None:
         extract(write(tmp_path, "b.txt", bytes(range(256)) * 20), "b.txt")
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is not None, reason="Tesseract is installed here")
-def test_images_without_tesseract_get_a_clear_sentence(tmp_path: Path) -> None:
+def test_images_without_tesseract_get_a_clear_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # a server without tesseract-ocr
     with pytest.raises(NoTextError, match="OCR \\(Tesseract\\) is not installed"):
         extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), "photo.png")
+
+
+def test_text_in_an_image_is_read_with_tesseract(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1000, 160), 255)
+    ImageDraw.Draw(image).text(
+        (30, 50), "The heron gate code is 4452", fill=0, font=ImageFont.load_default(size=52)
+    )
+    image.save(tmp_path / "gate.png")
+    document = extract(tmp_path / "gate.png", "gate.png")
+    text = " ".join(section.text for section in document.sections)
+    assert "heron gate code" in text.lower() and "4452" in text, text

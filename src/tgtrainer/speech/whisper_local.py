@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tgtrainer.speech.audio import Samples
 from tgtrainer.speech.base import SpeechToText, Transcript
 from tgtrainer.speech.errors import SpeechConfigurationError
@@ -21,7 +19,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_CONFIDENCE = 0.7
 """Below this, on a short clip, the detected language is a guess: the fallback is used."""
 SHORT_CLIP_SECONDS = 8.0
-MIN_DETECTION_FRAMES = 100  # one second of mel frames
 
 
 class WhisperSpeechToText(SpeechToText):
@@ -94,8 +91,22 @@ class WhisperSpeechToText(SpeechToText):
         duration = len(samples) / self.sample_rate
         if self._english_only:
             language = "en"
-        elif language is None:
-            language = self._detect(model, samples, duration, fallback)
+        # Without a language Whisper detects it on the first (padded) 30-second window and
+        # reuses that encoding to transcribe: detection costs no second pass.
+        text, detected, probability = self._run(model, samples, language)
+        if (
+            language is None
+            and fallback
+            and detected != fallback
+            and duration < SHORT_CLIP_SECONDS
+            and probability < LANGUAGE_CONFIDENCE
+        ):
+            log.info("short clip, %s only %.2f likely: using %s", detected, probability, fallback)
+            text, detected, _ = self._run(model, samples, fallback)
+        return Transcript(text, language or detected, duration)
+
+    def _run(self, model: Any, samples: Samples, language: str | None) -> tuple[str, str, float]:
+        """The transcript, its language, and how likely that language is."""
         segments, info = model.transcribe(
             samples,
             language=language,
@@ -105,34 +116,4 @@ class WhisperSpeechToText(SpeechToText):
             without_timestamps=True,  # fewer tokens to decode: faster, and we need no times
         )
         text = " ".join(segment.text.strip() for segment in segments).strip()
-        return Transcript(text, language or info.language, duration)
-
-    @staticmethod
-    def _detect(model: Any, samples: Samples, duration: float, fallback: str | None) -> str:
-        detected, probability = _detect_language(model, samples)
-        if fallback and duration < SHORT_CLIP_SECONDS and probability < LANGUAGE_CONFIDENCE:
-            log.info(
-                "short clip, language %s only %.2f likely: using %s",
-                detected,
-                probability,
-                fallback,
-            )
-            return fallback
-        return detected
-
-
-def _detect_language(model: Any, samples: Samples) -> tuple[str, float]:
-    """The most likely language of the first 30 s, and its probability.
-
-    faster-whisper pads every clip to Whisper's 30-second window before encoding, which makes a
-    5-second clip cost as much as a 30-second one; for choosing the language the encoder reads
-    only the real frames: the same answer, 5 to 30 times sooner (on 2 cores: 0.1-0.7 s instead
-    of 1.7-3.7 s for clips of 2 to 11 s).
-    """
-    features = model.feature_extractor(samples[: 30 * WhisperSpeechToText.sample_rate])
-    frames = max(features.shape[-1] - 1, MIN_DETECTION_FRAMES)
-    if features.shape[-1] < frames:
-        features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
-    encoded = model.encode(features[:, :frames])
-    token, probability = model.model.detect_language(encoded)[0][0]
-    return str(token).strip("<|>"), float(probability)
+        return text, str(info.language), float(info.language_probability)
