@@ -4,9 +4,10 @@ Both bots run as processes against the sandbox Bot API server and the fake OpenA
 answers instantly), both in this process on 127.0.0.1. For 1, 10 and 100 concurrent chats, each
 chat sends its next message when the answer to the last one is visible. Printed and written to
 bench/results/chat.json: messages/s, latency percentiles from the update to the full reply,
-Bot API calls and bot CPU milliseconds per message, and the bot's peak memory.
+Bot API calls and bot CPU milliseconds per message, and the bot's peak memory; each the median of
+`--repeats` runs, the two bots taking turns.
 
-    python -m bench.chat [--messages 20] [--concurrency 1,10,100]
+    python -m bench.chat [--messages 200] [--repeats 3] [--concurrency 1,10,100]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -210,22 +211,38 @@ def report(figures: list[Figures]) -> str:
     return "\n".join(lines)
 
 
+def medians(runs: list[Figures]) -> Figures:
+    """Each figure's median over repeated runs of one bot at one concurrency."""
+    numbers = {
+        name: statistics.median(getattr(run, name) for run in runs)
+        for name, value in asdict(runs[0]).items()
+        if isinstance(value, float)
+    }
+    return replace(runs[0], messages=sum(run.messages for run in runs), **numbers)
+
+
 async def main_async(args: argparse.Namespace) -> list[Figures]:
     figures: list[Figures] = []
     sandbox = SandboxServer(port=0)
     fake = FakeOpenAIServer()
     with sandbox.serve_in_thread(), fake.serve_in_thread(), TemporaryDirectory() as tmp:
         for chats in args.concurrency:
-            for kind in ("baseline", "tgtrainer"):
-                per_chat = max(2, args.messages // chats) if chats > 1 else args.messages
-                figures.append(await measure(kind, sandbox, fake, chats, per_chat, Path(tmp)))
-                print(report([f for f in figures if f.chats == chats]).splitlines()[-1], flush=True)
+            per_chat = max(2, args.messages // chats) if chats > 1 else args.messages
+            runs: dict[str, list[Figures]] = {"baseline": [], "tgtrainer": []}
+            for repeat in range(args.repeats):  # the two bots take turns, so drift hits both
+                for kind, done in runs.items():
+                    data_dir = Path(tmp) / f"{chats}-{repeat}"
+                    data_dir.mkdir(exist_ok=True)
+                    done.append(await measure(kind, sandbox, fake, chats, per_chat, data_dir))
+                    print(report([done[-1]]).splitlines()[-1], flush=True)
+            figures += [medians(runs["baseline"]), medians(runs["tgtrainer"])]
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="messages per run in all")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each; medians reported")
     parser.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 100]
     )

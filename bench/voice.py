@@ -26,7 +26,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-from tests.support.audio import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
+from tests.support.media import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.wer import word_error_rate
 
