@@ -26,8 +26,8 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-from tests.support.media import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.media import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
 from tests.support.wer import word_error_rate
 
 from tgtrainer.config import Settings
