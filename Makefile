@@ -37,9 +37,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-bench: install
+bench: install bench-knowledge bench-voice
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.local_model
+	$(BIN)/python -m bench.sandbox_startup
 
 bench-knowledge: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
