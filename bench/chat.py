@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
+from tests.support.environment import fake_model_environment
 from tests.support.fake_openai import FakeOpenAIServer
 
 from tgtrainer.sandbox import SandboxClient, SandboxServer
@@ -138,18 +138,12 @@ async def measure(
     messages_per_chat: int,
     data_dir: Path,
 ) -> Figures:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_", "OPENAI_"))
-    }
-    env.update(
+    env = fake_model_environment(
+        fake.base_url,
+        data_dir / kind,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=sandbox.url,
         TELEGRAM_RATE_LIMIT="false",
-        LLM_BACKEND="openai",
-        OPENAI_BASE_URL=fake.base_url,
-        OPENAI_API_KEY="sk-bench",
-        LLM_MODEL="fake-small",
-        TGTRAINER_DATA_DIR=str(data_dir / kind),
         LOG_LEVEL="WARNING",
         # Everything on the OpenAI-compatible server, as the baseline: no local speech models
         # loading in the background while the chat path is measured.

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
+
+from tests.support.environment import without_product_settings
 
 from bench.chat import RESULTS, TOKEN, start_bot
 from tgtrainer.config import Settings
@@ -58,7 +59,7 @@ async def through_the_bot(data_dir: Path, runs: int) -> tuple[float, float]:
     first_words: list[float] = []
     full_reply: list[float] = []
     with sandbox.serve_in_thread():
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_"))}
+        env = without_product_settings()
         env.update(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=sandbox.url,

@@ -28,6 +28,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
+from tests.support.environment import without_product_settings
 
 from tgtrainer.sandbox import SandboxClient
 from tgtrainer.sandbox.page import page_files
@@ -45,11 +46,7 @@ def free_port() -> int:
 
 
 def environment(data_dir: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "LLM_", "OPENAI_", "TGTRAINER_", "SANDBOX_"))
-    }
+    env = without_product_settings()
     env.update(TGTRAINER_DATA_DIR=str(data_dir), LOG_LEVEL="WARNING", HF_HUB_OFFLINE="1")
     return env
 

@@ -26,6 +26,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
+from tests.support.environment import fake_model_environment
 from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.media import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
 from tests.support.wer import word_error_rate
@@ -176,23 +177,14 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> 
     fake = FakeOpenAIServer()
     await sandbox.start()
     await fake.start()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "LLM_", "OPENAI_", "STT_", "TTS_", "VOICE_"))
-    }
-    env.update(
+    env = fake_model_environment(
+        fake.base_url,
+        data_dir / f"bot-{language}",  # a new database each time
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=sandbox.url,
         TELEGRAM_RATE_LIMIT="false",
-        LLM_BACKEND="openai",
-        OPENAI_BASE_URL=fake.base_url,
-        OPENAI_API_KEY="sk-bench",
-        LLM_MODEL="fake-small",
-        TGTRAINER_DATA_DIR=str(data_dir / f"bot-{language}"),  # a new database each time
         STT_LANGUAGE=language,
         LOG_LEVEL="WARNING",
-        HF_HUB_OFFLINE="1",
     )
     try:
         async with SandboxClient(sandbox.url) as client:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.environment import fake_model_environment
 from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.sandbox import SandboxServer
 
@@ -90,43 +90,23 @@ class BotProcess:
 def bot_environment(
     sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
 ) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(
-            (
-                "TELEGRAM_",
-                "LLM_",
-                "OPENAI_",
-                "TGTRAINER_",
-                "SYSTEM_PROMPT",
-                "STT_",
-                "TTS_",
-                "VOICE_",
-            )
-        )
-    }
-    env.update(
+    """`tgtrainer run` against the sandbox and the fake model, quick to time out and stream."""
+    return fake_model_environment(
+        fake_openai.base_url,
+        data_dir,
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_API_URL=sandbox_server.url,
         TELEGRAM_RATE_LIMIT="false",
-        LLM_BACKEND="openai",
-        OPENAI_BASE_URL=fake_openai.base_url,
-        OPENAI_API_KEY="sk-test-not-a-real-key",
-        LLM_MODEL="fake-small",
         LLM_TIMEOUT="2",
         LLM_MAX_RETRIES="1",
-        TGTRAINER_DATA_DIR=str(data_dir),
         LOG_LEVEL="INFO",
         STREAM_INTERVAL_PRIVATE="0.2",
         STREAM_INTERVAL_GROUP="0.5",
-        HF_HUB_OFFLINE="1",
         # speech models only where a test asks for them (tests/e2e/test_voice.py)
         STT_BACKEND="off",
         TTS_BACKEND="off",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 @contextlib.contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.environment import without_product_settings
 from tgtrainer.cli import main
 
 
 def clean_env(**values: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_", "OPENAI_"))
-    }
+    env = without_product_settings()
     env.update(values)
     return env
 

@@ -7,6 +7,7 @@ shows what is in effect.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import sys
 
@@ -30,7 +31,8 @@ def _settings() -> Settings:
 @click.group(help=__doc__)
 @click.version_option(__version__, prog_name="tgtrainer")
 def main() -> None:
-    pass
+    # Weights come only from installed packages: no library may reach for a model hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @main.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.environment import fake_model_environment
 from tests.support.fake_openai import FakeOpenAIServer
 
 _ADDRESS = re.compile(r"open (http://\S+) in your browser")
@@ -21,27 +21,16 @@ def sandbox_environment(
     fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
 ) -> dict[str, str]:
     """The environment of a person who tries the sandbox, with the fake model as the backend."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "LLM_", "OPENAI_", "TGTRAINER_", "SYSTEM_PROMPT"))
-        and key != "SANDBOX_PORT"
-    }
-    env.update(
-        LLM_BACKEND="openai",
-        OPENAI_BASE_URL=fake_openai.base_url,
-        OPENAI_API_KEY="sk-test-not-a-real-key",
-        LLM_MODEL="fake-small",
+    return fake_model_environment(
+        fake_openai.base_url,
+        data_dir,
         LLM_TIMEOUT="5",
         LLM_MAX_RETRIES="1",
-        TGTRAINER_DATA_DIR=str(data_dir),
         LOG_LEVEL="INFO",
         STREAM_INTERVAL_PRIVATE="0.2",
         STREAM_INTERVAL_GROUP="0.5",
-        HF_HUB_OFFLINE="1",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 class SandboxProcess:

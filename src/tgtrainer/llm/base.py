@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from tgtrainer.errors import UserFacingError
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -16,7 +18,7 @@ class ChatMessage:
     content: str
 
 
-class ModelError(Exception):
+class ModelError(UserFacingError):
     """The model could not answer. `str(error)` is a sentence for the user.
 
     What the operator needs (status, server message) is in `detail` and `__cause__`, for the log;
@@ -29,14 +31,6 @@ class ModelError(Exception):
     """
 
     user_message: str = "The model could not answer this message."
-
-    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
-        self.user_message = user_message or type(self).user_message
-        super().__init__(self.user_message)
-        self.detail = detail
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({(self.detail or self.user_message)!r})"
 
 
 class ModelUnavailableError(ModelError):

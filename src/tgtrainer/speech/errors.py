@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tgtrainer.errors import UserFacingError
 
-class SpeechError(Exception):
+
+class SpeechError(UserFacingError):
     """Speech could not be heard or spoken. `str(error)` is a sentence for the user.
 
     SpeechError                   "I could not process this audio."
@@ -15,14 +17,6 @@ class SpeechError(Exception):
     """
 
     user_message = "I could not process this audio."
-
-    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
-        self.user_message = user_message or type(self).user_message
-        super().__init__(self.user_message)
-        self.detail = detail
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({(self.detail or self.user_message)!r})"
 
 
 class AudioDecodeError(SpeechError):

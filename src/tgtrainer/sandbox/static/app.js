@@ -128,6 +128,7 @@ function previewOf(m) {
 
 async function openChat(chat) {
   app.chat = chat;
+  actionUntil = 0; // "typing…" belonged to the chat we leave
   localStorage.setItem("sandbox.chat", chat.type === "private" ? "private" : "group");
   app.unread.delete(chat.id);
   document.body.classList.remove("list");
