@@ -91,22 +91,20 @@ def bot_environment(
     sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
 ) -> dict[str, str]:
     """`tgtrainer run` against the sandbox and the fake model, quick to time out and stream."""
-    return fake_model_environment(
-        fake_openai.base_url,
-        data_dir,
-        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
-        TELEGRAM_API_URL=sandbox_server.url,
-        TELEGRAM_RATE_LIMIT="false",
-        LLM_TIMEOUT="2",
-        LLM_MAX_RETRIES="1",
-        LOG_LEVEL="INFO",
-        STREAM_INTERVAL_PRIVATE="0.2",
-        STREAM_INTERVAL_GROUP="0.5",
+    defaults = {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": sandbox_server.url,
+        "TELEGRAM_RATE_LIMIT": "false",
+        "LLM_TIMEOUT": "2",
+        "LLM_MAX_RETRIES": "1",
+        "LOG_LEVEL": "INFO",
+        "STREAM_INTERVAL_PRIVATE": "0.2",
+        "STREAM_INTERVAL_GROUP": "0.5",
         # speech models only where a test asks for them (tests/e2e/test_voice.py)
-        STT_BACKEND="off",
-        TTS_BACKEND="off",
-        **extra,
-    )
+        "STT_BACKEND": "off",
+        "TTS_BACKEND": "off",
+    }
+    return fake_model_environment(fake_openai.base_url, data_dir, **{**defaults, **extra})
 
 
 @contextlib.contextmanager

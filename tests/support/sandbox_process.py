@@ -21,16 +21,14 @@ def sandbox_environment(
     fake_openai: FakeOpenAIServer, data_dir: Path, **extra: str
 ) -> dict[str, str]:
     """The environment of a person who tries the sandbox, with the fake model as the backend."""
-    return fake_model_environment(
-        fake_openai.base_url,
-        data_dir,
-        LLM_TIMEOUT="5",
-        LLM_MAX_RETRIES="1",
-        LOG_LEVEL="INFO",
-        STREAM_INTERVAL_PRIVATE="0.2",
-        STREAM_INTERVAL_GROUP="0.5",
-        **extra,
-    )
+    defaults = {
+        "LLM_TIMEOUT": "5",
+        "LLM_MAX_RETRIES": "1",
+        "LOG_LEVEL": "INFO",
+        "STREAM_INTERVAL_PRIVATE": "0.2",
+        "STREAM_INTERVAL_GROUP": "0.5",
+    }
+    return fake_model_environment(fake_openai.base_url, data_dir, **{**defaults, **extra})
 
 
 class SandboxProcess:
