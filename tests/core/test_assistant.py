@@ -97,3 +97,12 @@ async def test_a_chat_picks_one_of_the_offered_models(assistant: Assistant) -> N
     assert await assistant.current_model(ANN_CHAT) == "large"
     turn = assistant.begin_turn(ANN_CHAT, ANN, "hi", 1)
     assert turn is not None and turn.model_name == "large"
+
+
+async def test_an_answered_message_is_known_before_any_work_is_done_again(
+    assistant: Assistant,
+) -> None:
+    assert not assistant.already_answered(ANN_CHAT, 7)
+    await ask(assistant, ANN_CHAT, ANN, "a transcribed voice note", 7)
+    assert assistant.already_answered(ANN_CHAT, 7)
+    assert not assistant.already_answered(BOB_CHAT, 7)

@@ -64,6 +64,18 @@ def test_a_redelivered_message_is_stored_once_and_known_answered(
     assert len(store.history(1)) == 2
 
 
+def test_whether_a_message_was_answered_is_known_without_storing_it_again(
+    store: ConversationStore,
+) -> None:
+    assert not store.is_answered(1, 10), "an unknown message"
+    question = store.record_user_message(1, 1, "hello", telegram_message_id=10)
+    assert not store.is_answered(1, 10), "stored but not answered yet"
+    store.record_reply(1, question.id, "hi", [11])
+    assert store.is_answered(1, 10)
+    assert not store.is_answered(2, 10), "the same message id in another chat"
+    assert len(store.history(1)) == 2
+
+
 def test_a_message_gets_one_reply_at_most(store: ConversationStore) -> None:
     asked = store.record_user_message(1, 1, "hello", telegram_message_id=10)
     store.record_reply(1, asked.id, "hi", [11])

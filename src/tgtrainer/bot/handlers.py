@@ -80,6 +80,13 @@ class Handlers:
         self.answer_listeners: list[AnswerListener] = []
         """Called after each answer is sent (voice replies hook in here)."""
 
+    def already_answered(self, update: Update) -> bool:
+        """Was this update's message answered before (delivered again after a restart)?"""
+        message = update.effective_message
+        return message is not None and self._assistant.already_answered(
+            chat_ref(update), message.message_id
+        )
+
     async def check_access(self, update: Update, context: Context) -> None:
         """Runs before every other handler: stops updates from people not on the list."""
         user = update.effective_user

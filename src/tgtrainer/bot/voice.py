@@ -133,6 +133,9 @@ class VoiceHandlers:
             await message.reply_text(NOT_LISTENING)
             return
         chat, user = chat_ref(update), user_ref(update)
+        if self._handlers.already_answered(update):
+            log.info("update %s: already answered, not heard again", update.update_id)
+            return
         async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
             try:
                 data = await self._download(context, media)

@@ -127,6 +127,10 @@ class Assistant:
             grounder,
         )
 
+    def already_answered(self, chat: ChatRef, message_id: int) -> bool:
+        """Was this message answered before (an update delivered again after a restart)?"""
+        return self._store.is_answered(chat.id, message_id)
+
     def reset(self, chat: ChatRef) -> None:
         self.remember(chat, None)
         self._store.start_new_conversation(chat.id)

@@ -87,6 +87,15 @@ class ConversationStore:
             assert cursor.lastrowid is not None
             return IncomingMessage(id=cursor.lastrowid, answered=False)
 
+    def is_answered(self, chat_id: int, telegram_message_id: int) -> bool:
+        """Has the user message with this Telegram id already been answered?"""
+        row = self._db.execute(
+            """SELECT 1 FROM messages m JOIN messages r ON r.reply_to = m.id
+               WHERE m.chat_id = ? AND m.telegram_message_id = ? AND m.role = 'user'""",
+            (chat_id, telegram_message_id),
+        ).fetchone()
+        return row is not None
+
     def record_reply(
         self, chat_id: int, reply_to: int, text: str, telegram_message_ids: list[int]
     ) -> int:
