@@ -1,7 +1,8 @@
 """Media as Telegram delivers it: a voice note is OGG/Opus, 48 kHz, mono, with its duration.
 
 A browser records WebM/Opus (MediaRecorder) and people upload WAV, FLAC, MP3...: whatever comes in
-is decoded and encoded again with PyAV (FFmpeg inside the wheel). Blocking: call it in a thread.
+is decoded and encoded again by the speech layer's PyAV code, the one that makes the bot's own
+voice notes. Blocking: call it in a thread.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 
 import av
 import av.error
+
+from tgtrainer.speech import audio as speech_audio
+from tgtrainer.speech.errors import AudioDecodeError
 
 VOICE_RATE = 48_000
 VOICE_BIT_RATE = 32_000  # about what Telegram's own apps record
@@ -36,32 +40,13 @@ def to_voice_note(data: bytes) -> VoiceNote:
     kept = _already_a_voice_note(data)
     if kept is not None:
         return kept
-    output = io.BytesIO()
-    samples = 0
     try:
-        with av.open(io.BytesIO(data), mode="r") as source:
-            if not source.streams.audio:
-                raise AudioError("This file has no sound to send as a voice note.")
-            with av.open(output, mode="w", format="ogg") as target:
-                encoder = target.add_stream("libopus", rate=VOICE_RATE)
-                encoder.codec_context.layout = "mono"
-                encoder.codec_context.format = "s16"
-                encoder.codec_context.bit_rate = VOICE_BIT_RATE
-                resampler = av.AudioResampler(format="s16", layout="mono", rate=VOICE_RATE)
-                for frame in source.decode(source.streams.audio[0]):
-                    for mono in resampler.resample(frame):
-                        samples += mono.samples
-                        target.mux(encoder.encode(mono))
-                for mono in resampler.resample(None):
-                    samples += mono.samples
-                    target.mux(encoder.encode(mono))
-                target.mux(encoder.encode(None))
-    except av.error.FFmpegError as error:
+        samples = speech_audio.decode(data, VOICE_RATE)
+    except AudioDecodeError as error:
         raise AudioError("This file is not audio the sandbox can read.") from error
-    if samples == 0:
-        raise AudioError("This recording is empty.")
-    seconds = samples / VOICE_RATE
-    return VoiceNote(output.getvalue(), max(1, round(seconds)), seconds)
+    seconds = len(samples) / VOICE_RATE
+    encoded = speech_audio.encode_ogg_opus(samples, VOICE_RATE, bitrate=VOICE_BIT_RATE)
+    return VoiceNote(encoded, max(1, round(seconds)), seconds)
 
 
 def _already_a_voice_note(data: bytes) -> VoiceNote | None:
