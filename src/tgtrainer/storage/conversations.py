@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from tgtrainer.storage.database import Database
+from tgtrainer.storage.database import Database, set_chat_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +149,4 @@ class ConversationStore:
     def _update_settings(
         self, chat_id: int, column: Literal["system_prompt", "model"], value: str | None
     ) -> None:
-        # `column` is one of two literal names, never user input.
-        with self._db:
-            self._db.execute(
-                f"""INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(chat_id) DO UPDATE SET {column} = excluded.{column},
-                        updated_at = excluded.updated_at""",
-                (chat_id, value, time.time()),
-            )
+        set_chat_column(self._db, "chat_settings", chat_id, column, value)

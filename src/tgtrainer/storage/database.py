@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -45,3 +46,19 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def set_chat_column(
+    connection: sqlite3.Connection, table: str, chat_id: int, column: str, value: object
+) -> None:
+    """Set one column of a per-chat settings row (`chat_id` key, `updated_at`), creating the row.
+
+    `table` and `column` are literal names from the repositories, never user input.
+    """
+    with connection:
+        connection.execute(
+            f"""INSERT INTO {table} (chat_id, {column}, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(chat_id) DO UPDATE SET {column} = excluded.{column},
+                    updated_at = excluded.updated_at""",
+            (chat_id, value, time.time()),
+        )

@@ -3,11 +3,10 @@ whether to show what was heard. A chat without a row has the defaults."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from tgtrainer.storage.database import Database
+from tgtrainer.storage.database import Database, set_chat_column
 
 ReplyMode = Literal["off", "spoken", "always"]
 REPLY_MODES: tuple[ReplyMode, ...] = get_args(ReplyMode)
@@ -50,11 +49,4 @@ class VoiceSettingsStore:
         column: Literal["reply_mode", "language", "show_transcript"],
         value: str | int | None,
     ) -> None:
-        # `column` is one of three literal names, never user input.
-        with self._db:
-            self._db.execute(
-                f"""INSERT INTO voice_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(chat_id) DO UPDATE SET {column} = excluded.{column},
-                        updated_at = excluded.updated_at""",
-                (chat_id, value, time.time()),
-            )
+        set_chat_column(self._db, "voice_settings", chat_id, column, value)
