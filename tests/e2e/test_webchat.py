@@ -258,6 +258,7 @@ def test_the_open_page_rides_out_a_restart_of_the_sandbox(
     page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
         send(page, "before the restart")
         expect(
             page.locator(".msg.in .text", has_text="You said: before the restart")

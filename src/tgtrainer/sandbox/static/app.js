@@ -505,8 +505,9 @@ function chatFields() {
 
 async function sendText(text) {
   text = (text ?? input.value).trim();
-  if (!text) return;
-  if (text === input.value.trim()) { input.value = ""; inputChanged(); }
+  if (!text || !app.chat) return;
+  const typed = text === input.value.trim();
+  if (typed) { input.value = ""; inputChanged(); }
   const body = { ...chatFields(), text, user: app.user };
   if (app.replyTo) body.reply_to_message_id = app.replyTo.message_id;
   clearReply();
@@ -516,6 +517,7 @@ async function sendText(text) {
     if (app.chat && message.chat_id === app.chat.id) upsertMessage(message);
   } catch (error) {
     toast(`Not sent: ${error.message}`);
+    if (typed && !input.value) { input.value = text; inputChanged(); }  // nothing typed is lost
   }
 }
 
@@ -778,6 +780,8 @@ async function start() {
   const chats = chatsOf(app.user);
   await openChat(localStorage.getItem("sandbox.chat") === "group" ? chats[1] : chats[0]);
   inputChanged();
+  input.disabled = false;  // typing before a chat is open would lose the message
+  input.focus();
   document.body.dataset.ready = "1";
   watchStatus();
   listen();
