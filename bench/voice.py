@@ -28,7 +28,7 @@ from typing import Any
 import psutil
 from tests.support.environment import fake_model_environment
 from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import DAMAGE_MARK, JFK_FLAC, JFK_TEXT, to_voice_note
+from tests.support.media import JFK_TEXT, jfk_recording_or_none, to_voice_note
 from tests.support.wer import word_error_rate
 
 from tgtrainer.config import Settings
@@ -55,10 +55,11 @@ def median(values: list[float]) -> float:
 
 
 async def speech_sample(data_dir: Path) -> tuple[bytes, str, str]:
-    """Real speech to measure on: the shared JFK recording, or Piper's if that copy is damaged."""
-    data = JFK_FLAC.read_bytes()
-    if DAMAGE_MARK not in data:
-        return data, JFK_TEXT, "jfk.flac (11 s, human)"
+    """Real speech to measure on: the JFK recording, or Piper's if no intact copy is at hand."""
+    found = jfk_recording_or_none()
+    if found is not None:
+        data, origin = found
+        return data, JFK_TEXT, f"JFK, 11 s, human: {origin}"
     tts = build_text_to_speech(Settings(data_dir=data_dir))
     assert tts is not None
     note = await tts.speak(PIPER_QUESTION, language="en", max_seconds=30)
@@ -66,7 +67,7 @@ async def speech_sample(data_dir: Path) -> tuple[bytes, str, str]:
     return (
         note.data,
         PIPER_QUESTION,
-        f"Piper-spoken question ({note.duration:.1f} s; jfk.flac damaged)",
+        f"Piper-spoken question ({note.duration:.1f} s; no intact JFK recording)",
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_speech import ScriptedSpeechToText, ToneTextToSpeech
-from tests.support.media import inspect, jfk_flac, silence, to_voice_note
+from tests.support.media import inspect, jfk_recording, silence, to_voice_note
 from tgtrainer.config import Settings
 from tgtrainer.core import ChatRef, UserRef
 from tgtrainer.core.voice import Voice, language_code
@@ -43,7 +43,7 @@ async def test_speech_is_decoded_and_transcribed_with_the_user_language_as_fallb
     tmp_path: Path, stt: ScriptedSpeechToText
 ) -> None:
     voice = make_voice(tmp_path, stt, None)
-    transcript = await voice.listen(CHAT, USER, to_voice_note(jfk_flac()))
+    transcript = await voice.listen(CHAT, USER, to_voice_note(jfk_recording()))
     assert transcript.text == "hello there"
     [(seconds, language, fallback)] = stt.calls
     assert seconds == pytest.approx(11.0, abs=0.1)
@@ -56,7 +56,7 @@ async def test_the_chat_language_beats_the_server_language(
     voice = make_voice(tmp_path, stt, None, stt_language="EN")
     assert voice.language(CHAT) == "en"
     voice.set_language(CHAT, "ru")
-    await voice.listen(CHAT, None, to_voice_note(jfk_flac()))
+    await voice.listen(CHAT, None, to_voice_note(jfk_recording()))
     assert stt.calls[-1][1:] == ("ru", "en")
 
 
@@ -74,7 +74,7 @@ async def test_damaged_and_too_long_recordings_raise_speech_errors(
     with pytest.raises(AudioDecodeError):
         await voice.listen(CHAT, USER, b"\x00garbage" * 50)
     with pytest.raises(AudioTooLongError):
-        await voice.listen(CHAT, USER, jfk_flac())
+        await voice.listen(CHAT, USER, jfk_recording())
     with pytest.raises(SpeechConfigurationError):
         await make_voice(tmp_path, None, None).listen(CHAT, USER, silence(1))
 

@@ -20,7 +20,7 @@ from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.media import (
     JFK_TEXT,
     inspect,
-    jfk_flac,
+    jfk_recording,
     samples_to_voice_note,
     silence,
     to_voice_note,
@@ -131,7 +131,7 @@ async def marker(client: SandboxClient, chat_id: int, text: str) -> None:
 async def test_the_jfk_voice_note_is_transcribed_answered_and_answered_aloud(
     client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
 ) -> None:
-    note = to_voice_note(jfk_flac())
+    note = to_voice_note(jfk_recording())
     assert inspect(note)[:4] == ("ogg", "opus", 48_000, 1)
     fresh = await send_and_wait(client, chat_id, note, duration=11, until=has_text_and("voice"))
 
@@ -176,23 +176,23 @@ async def test_a_spoken_question_reaches_the_model_like_a_typed_one(
 async def test_a_question_spoken_after_a_document_was_taught_is_answered_from_it(
     client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
 ) -> None:
-    fact = "The night ferry to Tallinn leaves from pier seven at twenty to midnight."
+    fact = "The late train to Boston leaves from platform seven at twenty to midnight."
     after = (await client.events(after=0, timeout=0))["last_seq"]
     await client.send_text(chat_id, f"/teach {fact}", user_id=chat_id)
     [learned] = await client.wait_for_bot_messages(
         chat_id, after_seq=after, until=bool, timeout=ANSWER_TIMEOUT
     )
-    assert learned["text"].startswith("Learned note: The night ferry")
+    assert learned["text"].startswith("Learned note: The late train")
     fresh = await send_and_wait(
-        client, chat_id, spoken("When does the night ferry to Tallinn leave?"), until=one_text
+        client, chat_id, spoken("When does the late train to Boston leave?"), until=one_text
     )
     request = fake_openai.requests[-1]
     heard = str(request["messages"][-1]["content"])
-    assert "ferry" in heard.lower(), heard
+    assert "train to boston" in heard.lower(), heard
     assert fact in request["messages"][0]["content"], "the taught passage is not in the prompt"
     [answer] = [m for m in fresh if m["kind"] == "text"]
     assert "Sources:" in answer["text"]
-    assert "[1] note: The night ferry to Tallinn leaves" in answer["text"]
+    assert "[1] note: The late train to Boston leaves" in answer["text"]
 
 
 async def test_audio_files_are_transcribed_too(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support.media import inspect, jfk_flac, silence, to_voice_note
+from tests.support.media import inspect, jfk_recording, silence, to_voice_note
 from tgtrainer.speech.audio import (
     VOICE_RATE,
     Pcm,
@@ -24,15 +24,15 @@ def tone(seconds: float, rate: int = 22_050, hertz: float = 440.0) -> Pcm:
 
 
 def test_flac_decodes_to_mono_samples_at_the_asked_rate() -> None:
-    samples = decode(jfk_flac(), 16_000)
+    samples = decode(jfk_recording(), 16_000)
     assert samples.dtype == np.float32 and samples.ndim == 1
     assert len(samples) / 16_000 == pytest.approx(11.0, abs=0.05)
     assert not is_silent(samples)
 
 
 def test_a_voice_note_decodes_as_long_as_the_flac_it_came_from() -> None:
-    note = to_voice_note(jfk_flac())
-    assert duration(note) == pytest.approx(duration(jfk_flac()), abs=0.05)
+    note = to_voice_note(jfk_recording())
+    assert duration(note) == pytest.approx(duration(jfk_recording()), abs=0.05)
 
 
 def test_encoded_voice_notes_are_ogg_opus_48khz_mono_of_the_right_length() -> None:
@@ -75,7 +75,7 @@ def test_damaged_files_raise_a_decode_error_with_a_sentence(data: bytes) -> None
 
 
 def test_a_truncated_voice_note_is_refused_or_decodes_shorter() -> None:
-    note = to_voice_note(jfk_flac())
+    note = to_voice_note(jfk_recording())
     try:
         seconds = duration(note[: len(note) // 2])
     except AudioDecodeError:
@@ -85,7 +85,7 @@ def test_a_truncated_voice_note_is_refused_or_decodes_shorter() -> None:
 
 def test_decoding_stops_past_the_limit() -> None:
     with pytest.raises(AudioTooLongError):
-        decode(jfk_flac(), 16_000, max_seconds=5)
+        decode(jfk_recording(), 16_000, max_seconds=5)
 
 
 def test_long_voice_notes_stay_under_a_megabyte() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.media import JFK_TEXT, inspect, jfk_flac
+from tests.support.media import JFK_TEXT, inspect, jfk_recording
 from tests.support.wer import word_error_rate
 from tgtrainer.config import Settings
 from tgtrainer.llm.weights import file_sha256
@@ -57,7 +57,7 @@ def test_whisper_base_is_joined_once_verified_and_complete(data_dir: Path) -> No
 async def test_whisper_base_hears_jfk_within_10_percent_wer(
     whisper_base: WhisperSpeechToText,
 ) -> None:
-    samples = decode(jfk_flac(), 16_000)
+    samples = decode(jfk_recording(), 16_000)
     for language in (None, "en"):
         transcript = await whisper_base.transcribe(samples, language=language)
         assert transcript.language == "en"
