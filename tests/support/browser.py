@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No network here and root: no sandbox, no background connections; never `playwright install`.
@@ -27,9 +27,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Playwright's 5 s for an `expect` is short for a bot answering on a busy 2-core machine.
+EXPECT_TIMEOUT_MS = 30_000
+
+
 @contextmanager
 def chromium(width: int = 1200, height: int = 820) -> Iterator[BrowserContext]:
     """A fresh Chromium with a new, empty profile."""
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     if not CHROMIUM.exists():
         pytest.fail(
             "Debian's chromium is missing: `make install` installs it (apt-get install chromium)"
