@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.support.documents import make_docx, make_pdf, make_zip_bomb
+from tests.support.documents import make_docx, make_pdf, make_scanned_pdf, make_zip_bomb
 from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.core.grounding import NOTHING_FOUND
 from tgtrainer.sandbox import SandboxClient, SandboxServer
@@ -114,6 +115,45 @@ async def test_a_pdf_fact_is_answered_with_its_page(
     assert "Sources:" in answer["text"] and "zebulon.pdf, p. 2" in answer["text"]
     sources = await ask(client, chat_id, "/sources")
     assert "zebulon.pdf, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
+
+
+async def test_a_scanned_pdf_is_read_by_ocr_and_answered_with_its_page(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    pages = [
+        "Cover page\n\nMarlowe ferry timetable",
+        "The Marlowe ferry\nleaves pier nine\nat 7:15.",
+    ]
+    status = await send_document(client, chat_id, make_scanned_pdf(pages), "timetable.pdf")
+    assert status.startswith("Learned timetable.pdf: 2 pages,")
+    question = "When does the Marlowe ferry leave?"
+    answer = await ask(client, chat_id, question)
+    assert "pier nine" in prompt_for(fake_openai, question)
+    assert "timetable.pdf, p. 2" in answer["text"]
+
+
+async def test_the_text_in_a_photo_is_learned_and_a_photo_without_text_is_explained(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    photo = Image.new("RGB", (1100, 260), "white")
+    ImageDraw.Draw(photo).multiline_text(
+        (40, 50), "Orchard house\ngate code 5521", fill="black", font=ImageFont.load_default(56)
+    )
+    jpeg = io.BytesIO()
+    photo.save(jpeg, "JPEG", quality=85)  # what Telegram makes of a photo
+    status = await send_document(client, chat_id, jpeg.getvalue(), "orchard.jpg", kind="photo")
+    assert status.startswith("Learned photo "), status
+    question = "What is the gate code of the Orchard house?"
+    answer = await ask(client, chat_id, question)
+    assert "5521" in prompt_for(fake_openai, question)
+    assert "Sources:" in answer["text"] and "photo " in answer["text"]
+
+    blank = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 140, 200)).save(blank, "JPEG")
+    status = await send_document(client, chat_id, blank.getvalue(), "sky.jpg", kind="photo")
+    assert status.startswith("I found no text in this image. I learn the text in pictures")
 
 
 async def test_a_long_document_shows_progress_in_one_edited_message(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support.documents import make_docx, make_pdf, make_zip_bomb
+from tests.support.documents import make_docx, make_pdf, make_scanned_pdf, make_zip_bomb
 from tgtrainer.knowledge.errors import (
     DocumentTooLargeError,
     NoTextError,
@@ -170,3 +171,61 @@ def test_text_in_an_image_is_read_with_tesseract(tmp_path: Path) -> None:
     document = extract(tmp_path / "gate.png", "gate.png")
     text = " ".join(section.text for section in document.sections)
     assert "heron gate code" in text.lower() and "4452" in text, text
+
+
+SCANNED_PAGE = "Harbour rules\n\nThe lighthouse keeper\nfeeds the gulls at dawn."
+
+
+def test_scanned_pdf_pages_are_read_with_tesseract(tmp_path: Path) -> None:
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    writer.append(io.BytesIO(make_pdf(["A typed page about the harbour."])))
+    writer.append(io.BytesIO(make_scanned_pdf([SCANNED_PAGE])))
+    mixed = io.BytesIO()
+    writer.write(mixed)
+    path = write(tmp_path, "mixed.pdf", mixed.getvalue())
+    lines: list[str] = []
+    document = extract(path, "mixed.pdf", progress=lines.append)
+    assert [s.page for s in document.sections] == [1, 2]
+    assert "typed page about the harbour" in document.sections[0].text
+    assert "lighthouse keeper" in document.sections[1].text.lower(), document.sections[1].text
+    assert lines == [
+        "Reading page 1/2...",
+        "Reading page 2/2...",
+        "Reading page 2/2 (scanned, 1/1)...",  # only the page without a text layer
+    ]
+
+
+def test_a_scanned_pdf_without_tesseract_gets_a_clear_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = write(tmp_path, "scan.pdf", make_scanned_pdf([SCANNED_PAGE]))
+    with pytest.raises(NoTextError, match=r"no text layer.*Tesseract\) is not installed"):
+        extract(path, "scan.pdf")
+
+
+def test_too_many_scanned_pages_are_refused_before_any_ocr(tmp_path: Path) -> None:
+    path = write(tmp_path, "scan.pdf", make_scanned_pdf(["one", "two", "three"]))
+    lines: list[str] = []
+    with pytest.raises(DocumentTooLargeError, match="3 scanned pages; I read at most 2"):
+        extract(path, "scan.pdf", limits=Limits(max_scanned_pages=2), progress=lines.append)
+    assert not any("scanned" in line for line in lines)
+
+
+def test_blank_scanned_pages_have_no_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "blank.pdf", make_scanned_pdf(["", ""]))
+    with pytest.raises(NoTextError, match="could read no text in its pages"):
+        extract(path, "blank.pdf")
+
+
+def test_a_huge_scanned_page_is_drawn_at_a_bounded_size(tmp_path: Path) -> None:
+    from PIL import Image
+
+    poster = Image.new("L", (400, 400), 255)
+    buffer = io.BytesIO()
+    poster.save(buffer, "PDF", resolution=1)  # 400 inches square: 120,000 px at 300 dpi
+    path = write(tmp_path, "poster.pdf", buffer.getvalue())
+    with pytest.raises(NoTextError):  # drawn at 5,000 px a side, read, nothing found
+        extract(path, "poster.pdf")

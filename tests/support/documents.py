@@ -1,4 +1,5 @@
-"""Real files made in the tests: PDF (fpdf2), DOCX (python-docx), zip bombs, encrypted PDFs."""
+"""Real files made in the tests: PDF (fpdf2), scanned PDF (Pillow), DOCX (python-docx), zip
+bombs, encrypted PDFs."""
 
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ def make_pdf(
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
     return bytes(pdf.output())
+
+
+def make_scanned_pdf(pages: Sequence[str]) -> bytes:
+    """A PDF of page pictures and no text layer, as a scanner makes: A4 at 150 dpi, grey."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=34)
+    images = []
+    for text in pages:
+        image = Image.new("L", (1240, 1754), 255)
+        ImageDraw.Draw(image).multiline_text((110, 160), text, fill=0, font=font, spacing=14)
+        images.append(image)
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", resolution=150, save_all=True, append_images=images[1:])
+    return buffer.getvalue()
 
 
 def make_docx(

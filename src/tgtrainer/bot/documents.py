@@ -114,6 +114,7 @@ class DocumentHandlers:
                     filters.Document.ALL & ~filters.Document.AUDIO & ~filters.Document.VIDEO,
                     self.document,
                 ),
+                MessageHandler(filters.PHOTO, self.photo),
             ]
         )
         # Before every other handler: the text that follows /teach is learned, not answered.
@@ -130,6 +131,37 @@ class DocumentHandlers:
     async def document(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None and message.document is not None
+        document = message.document
+        name = document.file_name or "document"
+        scope = await self._upload_scope(update, context)
+        if scope is not None:
+            await self._learn_upload(
+                update,
+                context,
+                scope,
+                document.file_id,
+                name,
+                document.mime_type,
+                document.file_size,
+            )
+
+    async def photo(self, update: Update, context: Context) -> None:
+        """A photo (Telegram's compressed kind): the text in it is read by OCR and learned."""
+        message = update.effective_message
+        assert message is not None and message.photo
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        name = f"photo {message.date:%Y-%m-%d %H.%M.%S}.jpg"
+        scope = await self._upload_scope(update, context)
+        if scope is not None:
+            await self._learn_upload(
+                update, context, scope, largest.file_id, name, "image/jpeg", largest.file_size
+            )
+
+    async def _upload_scope(self, update: Update, context: Context) -> str | None:
+        """Where a file sent now is learned, or None when it is not for the bot (or not allowed,
+        which the sender is told)."""
+        message = update.effective_message
+        assert message is not None
         chat, user = chat_ref(update), user_ref(update)
         caption = message.caption or ""
         pending = self._pending.pop((chat.id, user.id), None)
@@ -139,21 +171,34 @@ class DocumentHandlers:
         if chat.type != ChatType.PRIVATE and not (
             pending or wants_global or "/teach" in caption or f"@{context.bot.username}" in caption
         ):
-            return  # in groups, only documents meant for the bot
+            return None  # in groups, only files meant for the bot
         if wants_global and not self._is_admin(update):
             await message.reply_text(NOT_ADMIN)
-            return
-        scope = GLOBAL_SCOPE if wants_global else teaching_scope(chat, user)
-        document = message.document
-        name = document.file_name or "document"
+            return None
+        return GLOBAL_SCOPE if wants_global else teaching_scope(chat, user)
+
+    async def _learn_upload(
+        self,
+        update: Update,
+        context: Context,
+        scope: str,
+        file_id: str,
+        name: str,
+        mime_type: str | None,
+        file_size: int | None,
+    ) -> None:
+        """Check, download (to a temporary folder, always removed), learn and say what was learned,
+        editing one status message with the progress."""
+        message = update.effective_message
+        assert message is not None
         try:
-            detect_format(name, document.mime_type)
+            detect_format(name, mime_type)
         except DocumentError as error:
             await message.reply_text(str(error))
             return
-        if document.file_size is not None and document.file_size > self._library.max_bytes:
+        if file_size is not None and file_size > self._library.max_bytes:
             await message.reply_text(
-                f"{name} is {_size(document.file_size)}; I accept files up to "
+                f"{name} is {_size(file_size)}; I accept files up to "
                 f"{self._settings.max_document_mb:g} MB."
             )
             return
@@ -163,10 +208,10 @@ class DocumentHandlers:
         try:
             with tempfile.TemporaryDirectory(prefix="tgtrainer-doc-") as folder:
                 path = Path(folder) / "upload"
-                telegram_file = await context.bot.get_file(document.file_id)
+                telegram_file = await context.bot.get_file(file_id)
                 await telegram_file.download_to_drive(path)
                 result = await self._library.learn_file(
-                    path, name, scope, mime_type=document.mime_type, progress=progress.set
+                    path, name, scope, mime_type=mime_type, progress=progress.set
                 )
             answer = describe(result)
         except DocumentError as error:

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,10 +69,17 @@ SUPPORTED = (
 OCR_SECONDS = 120
 
 
+# PDFium is not thread-safe, and documents are read in worker threads: one caller at a time.
+_PDFIUM = threading.Lock()
+OCR_DPI = 300  # Tesseract reads body text best at about 300 dots per inch
+OCR_MAX_PIXELS = 5000  # the longer side of a rendered page: a huge page must not eat the memory
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_pages: int = 500
     max_unpacked_bytes: int = 100 * 1024 * 1024  # what a DOCX/EPUB may unpack to
+    max_scanned_pages: int = 100  # pages read by OCR, a few seconds each
 
 
 def detect_format(name: str, mime_type: str | None = None) -> str:
@@ -134,6 +142,7 @@ def _pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
         )
     title = _pdf_title(reader)
     sections = []
+    scanned = []  # pages without a text layer: pictures of text, for OCR
     for number, page in enumerate(reader.pages, start=1):
         progress(f"Reading page {number}/{total}...")
         try:
@@ -142,11 +151,86 @@ def _pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
             raise not_pdf from error
         if text.strip():
             sections.append(Section(text, page=number))
+        else:
+            scanned.append(number)
+    if scanned:
+        sections += _pdf_ocr(path, scanned, total, limits, progress, has_text=bool(sections))
+        sections.sort(key=lambda section: section.page or 0)
     if not sections:
         raise NoTextError(
-            "This PDF has no text layer (it looks scanned), so there is nothing I can read in it."
+            "This PDF has no text layer (it looks scanned) and I could read no text in its "
+            "pages."
         )
     return ExtractedDocument(sections, pages=total, title=title)
+
+
+def _pdf_ocr(
+    path: Path,
+    numbers: list[int],
+    total: int,
+    limits: Limits,
+    progress: Progress,
+    *,
+    has_text: bool,
+) -> list[Section]:
+    """The text of scanned pages (1-based `numbers`): each rendered by PDFium, read by OCR."""
+    import pypdfium2
+
+    if shutil.which("tesseract") is None:
+        if has_text:
+            return []  # the pages with a text layer are learned; the pictures are skipped
+        raise NoTextError(
+            "This PDF has no text layer (it looks scanned), and OCR (Tesseract) is not "
+            "installed on this server to read its pages."
+        )
+    if len(numbers) > limits.max_scanned_pages:
+        raise DocumentTooLargeError(
+            f"This PDF has {len(numbers)} scanned pages; I read at most "
+            f"{limits.max_scanned_pages} scanned pages from one document. Split it and send the "
+            "parts."
+        )
+    sections = []
+    with _PDFIUM:
+        try:
+            pdf = pypdfium2.PdfDocument(path)
+        except pypdfium2.PdfiumError as error:
+            raise UnreadableDocumentError(
+                "This file is not a readable PDF; it may be damaged."
+            ) from error
+    try:
+        for done, number in enumerate(numbers, start=1):
+            progress(f"Reading page {number}/{total} (scanned, {done}/{len(numbers)})...")
+            with _PDFIUM:
+                image = _render_page(pdf, number - 1)
+            text = _ocr(image)
+            if text.strip():
+                sections.append(Section(text, page=number))
+    finally:
+        with _PDFIUM:
+            pdf.close()
+    return sections
+
+
+def _render_page(pdf: Any, index: int) -> bytes:
+    """A page as a grey PNG at `OCR_DPI`, or smaller if that would exceed `OCR_MAX_PIXELS`."""
+    buffer = io.BytesIO()
+    try:
+        page = pdf[index]
+        try:
+            width, height = page.get_size()  # in points, 1/72 inch
+            scale = min(OCR_DPI / 72, OCR_MAX_PIXELS / max(width, height, 1))
+            bitmap = page.render(scale=scale, grayscale=True)
+            try:  # closed here, not by a finaliser in some other thread
+                bitmap.to_pil().save(buffer, format="PNG")
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    except Exception as error:  # PDFium's error types vary; a page that will not draw is damage
+        raise UnreadableDocumentError(
+            "A page of this PDF could not be drawn; it may be damaged."
+        ) from error
+    return buffer.getvalue()
 
 
 def _pdf_title(reader: Any) -> str | None:
@@ -422,15 +506,28 @@ def _flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _image(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
-    tesseract = shutil.which("tesseract")
-    if tesseract is None:
+    if shutil.which("tesseract") is None:
         raise NoTextError(
             "I can't read text in images here: OCR (Tesseract) is not installed on this server."
         )
     progress("Reading the text in the image...")
+    text = _ocr(path.read_bytes(), not_an_image="This file is not an image I can read.")
+    if not text.strip():
+        raise NoTextError(
+            "I found no text in this image. I learn the text in pictures; I can't describe "
+            "what they show."
+        )
+    return ExtractedDocument([Section(text)])
+
+
+def _ocr(image: bytes, *, not_an_image: str = "This image could not be read.") -> str:
+    """The text Tesseract reads in an image file's bytes (given on its standard input)."""
+    tesseract = shutil.which("tesseract")
+    assert tesseract is not None, "callers check that Tesseract is installed"
     try:
         done = subprocess.run(
-            [tesseract, str(path), "stdout"],
+            [tesseract, "stdin", "stdout"],
+            input=image,
             capture_output=True,
             timeout=OCR_SECONDS,
             check=False,
@@ -438,11 +535,8 @@ def _image(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
     except subprocess.TimeoutExpired as error:
         raise UnreadableDocumentError("Reading the text in this image took too long.") from error
     if done.returncode != 0:
-        raise UnreadableDocumentError("This file is not an image I can read.")
-    text = done.stdout.decode("utf-8", errors="replace")
-    if not text.strip():
-        raise NoTextError("I found no text in this image.")
-    return ExtractedDocument([Section(text)])
+        raise UnreadableDocumentError(not_an_image)
+    return done.stdout.decode("utf-8", errors="replace")
 
 
 _EXTRACTORS: dict[str, Callable[[Path, Limits, Progress], ExtractedDocument]] = {
