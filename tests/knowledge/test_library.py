@@ -124,3 +124,34 @@ async def test_sources_are_remembered_per_chat(library: Library) -> None:
 def test_fts_query_keeps_the_words_that_matter() -> None:
     assert fts_query("What is the code of Zebulon?") == '"code" OR "zebulon"'
     assert fts_query("what is it?") is None
+
+
+def test_a_teach_waiting_for_its_text_survives_a_restart_and_is_taken_once(
+    tmp_path: Path,
+) -> None:
+    settings = Settings()
+    with Database(tmp_path / "kb.sqlite3") as database:
+        library = Library(settings, KnowledgeStore(database), HashingEmbedder())
+        library.await_teaching(chat_id=10, user_id=1, scope=ANN)
+        library.await_teaching(chat_id=-20, user_id=1, scope=GLOBAL_SCOPE)
+    with Database(tmp_path / "kb.sqlite3") as database:  # the bot started again
+        library = Library(settings, KnowledgeStore(database), HashingEmbedder())
+        assert library.take_awaited_teaching(10, 2) is None  # someone else in that chat
+        assert library.take_awaited_teaching(10, 1) == ANN
+        assert library.take_awaited_teaching(10, 1) is None  # the next message is answered
+        assert library.take_awaited_teaching(-20, 1) == GLOBAL_SCOPE
+
+
+def test_a_teach_left_waiting_too_long_lapses(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tgtrainer.knowledge import library as library_module
+
+    library.await_teaching(10, 1, ANN)
+    later = time.time() + library_module.TEACHING_WAIT_SECONDS + 1
+    monkeypatch.setattr(library_module.time, "time", lambda: later)
+    assert library.take_awaited_teaching(10, 1) is None
+    monkeypatch.undo()
+    assert library.take_awaited_teaching(10, 1) is None  # and it is gone, not kept for later

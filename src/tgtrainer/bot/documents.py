@@ -96,7 +96,6 @@ class DocumentHandlers:
     def __init__(self, settings: Settings, library: Library) -> None:
         self._settings = settings
         self._library = library
-        self._pending: dict[tuple[int, int], str] = {}  # (chat, user) -> scope for next text
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see commands first)."""
@@ -164,7 +163,7 @@ class DocumentHandlers:
         assert message is not None
         chat, user = chat_ref(update), user_ref(update)
         caption = message.caption or ""
-        pending = self._pending.pop((chat.id, user.id), None)
+        pending = self._library.take_awaited_teaching(chat.id, user.id)
         wants_global = (
             pending == GLOBAL_SCOPE or GLOBAL_FLAG in caption or ("/teach_global" in caption)
         )
@@ -249,7 +248,7 @@ class DocumentHandlers:
             await self._learn_text(message, text, scope)
             return
         chat, user = chat_ref(update), user_ref(update)
-        self._pending[(chat.id, user.id)] = scope
+        self._library.await_teaching(chat.id, user.id, scope)
         where = "the global collection" if scope == GLOBAL_SCOPE else "this chat's documents"
         await message.reply_text(
             f"Send me the text (or a document) to learn; it goes into {where}."
@@ -260,7 +259,7 @@ class DocumentHandlers:
         if message is None or message.text is None:
             return
         chat, user = chat_ref(update), user_ref(update)
-        scope = self._pending.pop((chat.id, user.id), None)
+        scope = self._library.take_awaited_teaching(chat.id, user.id)
         if scope is None:
             return  # an ordinary message: the general handlers answer it
         await self._learn_text(message, message.text, scope)

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,6 +33,7 @@ RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 COMMON_SHARE = 0.05  # words in more of the chunks than this are left to the dense search
 COMMON_FLOOR = 500  # ...but small indexes keep every word: scoring them all is cheap
 LEXICAL_WIDE = 200  # BM25 hits over every scope, before keeping the chat's own
+TEACHING_WAIT_SECONDS = 3600  # after /teach, how long the next message is taken as the text
 LEXICAL_ENOUGH = 5  # fewer of the chat's own among them: search again, joined with scopes
 _STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from has have how i if in is it its of on or
@@ -274,3 +276,14 @@ class Library:
 
     def last_sources(self, chat_id: int) -> list[Passage]:
         return self._store.last_sources(chat_id)
+
+    # -- /teach said, the text to learn still to come ----------------------------------------
+
+    def await_teaching(self, chat_id: int, user_id: int, scope: str) -> None:
+        """The next text or file `user_id` sends in `chat_id` is learned into `scope`."""
+        self._store.await_teaching(chat_id, user_id, scope)
+
+    def take_awaited_teaching(self, chat_id: int, user_id: int) -> str | None:
+        """The scope of a /teach still waiting for its text (for `TEACHING_WAIT_SECONDS`), once."""
+        since = time.time() - TEACHING_WAIT_SECONDS
+        return self._store.take_awaited_teaching(chat_id, user_id, since)

@@ -244,3 +244,32 @@ class KnowledgeStore:
             "SELECT passages FROM kb_last_sources WHERE chat_id = ?", (chat_id,)
         ).fetchone()
         return [] if row is None else [Passage(**item) for item in json.loads(row[0])]
+
+    # -- /teach said, the text to learn still to come ----------------------------------------
+
+    def await_teaching(self, chat_id: int, user_id: int, scope: str) -> None:
+        with self._db:
+            self._db.execute(
+                """INSERT INTO kb_teaching_awaited (chat_id, user_id, scope, created_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT(chat_id, user_id) DO UPDATE SET scope = excluded.scope,
+                       created_at = excluded.created_at""",
+                (chat_id, user_id, scope, time.time()),
+            )
+
+    def take_awaited_teaching(self, chat_id: int, user_id: int, since: float) -> str | None:
+        """The scope `user_id` asked to teach in `chat_id` at or after `since`, once; None if
+        they did not."""
+        key = (chat_id, user_id)
+        # A read first: this runs for every message, and nearly none is awaited.
+        row = self._db.execute(
+            "SELECT scope, created_at FROM kb_teaching_awaited WHERE chat_id = ? AND user_id = ?",
+            key,
+        ).fetchone()
+        if row is None:
+            return None
+        with self._db:
+            self._db.execute(
+                "DELETE FROM kb_teaching_awaited WHERE chat_id = ? AND user_id = ?", key
+            )
+        return str(row[0]) if row[1] >= since else None

@@ -143,3 +143,19 @@ def m002_knowledge(db: sqlite3.Connection) -> None:
         );
         """
     )
+
+
+@migration
+def m004_teaching_awaited(db: sqlite3.Connection) -> None:
+    """Who said /teach and has yet to send the text: it must survive a restart."""
+    db.executescript(
+        """
+        CREATE TABLE kb_teaching_awaited (
+            chat_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            scope TEXT NOT NULL,               -- where the next text or file goes
+            created_at REAL NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        );
+        """
+    )
