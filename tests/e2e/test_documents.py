@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,37 +99,33 @@ def prompt_for(fake: FakeOpenAIServer, question: str) -> str:
     return str(matching[-1]["messages"][0]["content"])
 
 
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        pytest.param(make_pdf, "zebulon.pdf", id="text-layer"),
+        pytest.param(make_scanned_pdf, "zebulon-scan.pdf", id="scanned-read-by-ocr"),
+    ],
+)
 async def test_a_pdf_fact_is_answered_with_its_page(
-    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+    client: SandboxClient,
+    chat_id: int,
+    fake_openai: FakeOpenAIServer,
+    make: Callable[[list[str]], bytes],
+    name: str,
 ) -> None:
     pages = [
-        "Annual report of the Zebulon orbital station. Chapter one describes the crew.",
-        "The emergency vault code of the Zebulon station is 4417-KAPPA.",
+        "Annual report of the Zebulon\norbital station.\nChapter one describes the crew.",
+        "The emergency vault code\nof the Zebulon station\nis 4417-KAPPA.",
     ]
-    status = await send_document(client, chat_id, make_pdf(pages), "zebulon.pdf")
-    assert status.startswith("Learned zebulon.pdf: 2 pages,")
+    status = await send_document(client, chat_id, make(pages), name)
+    assert status.startswith(f"Learned {name}: 2 pages,")
     question = "What is the emergency vault code of the Zebulon station?"
     answer = await ask(client, chat_id, question)
     assert "4417-KAPPA" in prompt_for(fake_openai, question)
     assert answer["text"].startswith(f"You said: {question}")
-    assert "Sources:" in answer["text"] and "zebulon.pdf, p. 2" in answer["text"]
+    assert "Sources:" in answer["text"] and f"{name}, p. 2" in answer["text"]
     sources = await ask(client, chat_id, "/sources")
-    assert "zebulon.pdf, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
-
-
-async def test_a_scanned_pdf_is_read_by_ocr_and_answered_with_its_page(
-    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
-) -> None:
-    pages = [
-        "Cover page\n\nMarlowe ferry timetable",
-        "The Marlowe ferry\nleaves pier nine\nat 7:15.",
-    ]
-    status = await send_document(client, chat_id, make_scanned_pdf(pages), "timetable.pdf")
-    assert status.startswith("Learned timetable.pdf: 2 pages,")
-    question = "When does the Marlowe ferry leave?"
-    answer = await ask(client, chat_id, question)
-    assert "pier nine" in prompt_for(fake_openai, question)
-    assert "timetable.pdf, p. 2" in answer["text"]
+    assert f"{name}, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
 
 
 async def test_the_text_in_a_photo_is_learned_and_a_photo_without_text_is_explained(
