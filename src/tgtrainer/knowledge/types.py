@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The records the database keeps belong to the storage layer; they are the knowledge layer's
+# vocabulary too, so they are named here as well.
+from tgtrainer.storage.knowledge import Chunk, DocumentInfo, Passage
+
+__all__ = [
+    "GLOBAL_SCOPE",
+    "Chunk",
+    "DocumentInfo",
+    "ExtractedDocument",
+    "LearnResult",
+    "Passage",
+    "Section",
+    "chat_scope",
+    "user_scope",
+]
+
 GLOBAL_SCOPE = "global"
 
 
@@ -36,47 +52,6 @@ class ExtractedDocument:
     @property
     def first_heading(self) -> str | None:
         return self.title or next((s.heading for s in self.sections if s.heading), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    text: str
-    page: int | None = None
-    heading: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A retrieved chunk with where it came from and how well it matched."""
-
-    chunk_id: int
-    document: str
-    text: str
-    score: float
-    page: int | None = None
-    heading: str | None = None
-
-    @property
-    def location(self) -> str:
-        """'report.pdf, p. 12' or 'guide.docx, Installing'."""
-        where = self.document
-        if self.page is not None:
-            where += f", p. {self.page}"
-        elif self.heading:
-            where += f", {self.heading}"
-        return where
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentInfo:
-    id: int
-    scope: str
-    name: str
-    size: int
-    chunks: int
-    pages: int | None
-    first_heading: str | None
-    created_at: float
 
 
 @dataclass(frozen=True, slots=True)

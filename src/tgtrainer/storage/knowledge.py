@@ -12,14 +12,55 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tgtrainer.knowledge.types import Chunk, DocumentInfo, Passage
 from tgtrainer.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with where it came from and how well it matched."""
+
+    chunk_id: int
+    document: str
+    text: str
+    score: float
+    page: int | None = None
+    heading: str | None = None
+
+    @property
+    def location(self) -> str:
+        """'report.pdf, p. 12' or 'guide.docx, Installing'."""
+        where = self.document
+        if self.page is not None:
+            where += f", p. {self.page}"
+        elif self.heading:
+            where += f", {self.heading}"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    scope: str
+    name: str
+    size: int
+    chunks: int
+    pages: int | None
+    first_heading: str | None
+    created_at: float
+
 
 _DOCUMENT_COLUMNS = "id, scope, name, size, chunks, pages, first_heading, created_at"
 
