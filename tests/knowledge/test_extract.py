@@ -6,6 +6,8 @@ import codecs
 import io
 import json
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,40 @@ def test_a_huge_scanned_page_is_drawn_at_a_bounded_size(tmp_path: Path) -> None:
     path = write(tmp_path, "poster.pdf", buffer.getvalue())
     with pytest.raises(NoTextError):  # drawn at 5,000 px a side, read, nothing found
         extract(path, "poster.pdf")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares `width` × `height` pixels in a few bytes (what an image bomb does)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    idat = zlib.compress(b"\0" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("side", [8_000, 100_000])  # 64 megapixels; 10 gigapixels
+def test_an_image_declaring_too_many_pixels_is_refused_before_it_is_decoded(
+    tmp_path: Path, side: int
+) -> None:
+    path = write(tmp_path, "bomb.png", png_header(side, side))
+    assert path.stat().st_size < 200
+    with pytest.raises(DocumentTooLargeError, match="up to 50 megapixels"):
+        extract(path, "bomb.png")
+
+
+def test_a_big_photo_is_shrunk_before_ocr(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (7000, 1400), 255)  # 9.8 megapixels, wider than OCR reads
+    ImageDraw.Draw(image).text(
+        (200, 450), "The boathouse key is 7310", fill=0, font=ImageFont.load_default(size=300)
+    )
+    image.save(tmp_path / "wide.jpg", quality=90)
+    text = all_text(tmp_path / "wide.jpg")
+    assert "boathouse key" in text.lower() and "7310" in text, text

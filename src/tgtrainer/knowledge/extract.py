@@ -72,7 +72,8 @@ OCR_SECONDS = 120
 # PDFium is not thread-safe, and documents are read in worker threads: one caller at a time.
 _PDFIUM = threading.Lock()
 OCR_DPI = 300  # Tesseract reads body text best at about 300 dots per inch
-OCR_MAX_PIXELS = 5000  # the longer side of a rendered page: a huge page must not eat the memory
+OCR_MAX_PIXELS = 5000  # the longer side of a page or image read: a huge one must not eat memory
+IMAGE_MAX_MEGAPIXELS = 50  # a phone's photo is 12-48
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,13 +511,43 @@ def _image(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
             "I can't read text in images here: OCR (Tesseract) is not installed on this server."
         )
     progress("Reading the text in the image...")
-    text = _ocr(path.read_bytes(), not_an_image="This file is not an image I can read.")
+    text = _ocr(_readable_image(path), not_an_image="This file is not an image I can read.")
     if not text.strip():
         raise NoTextError(
             "I found no text in this image. I learn the text in pictures; I can't describe "
             "what they show."
         )
     return ExtractedDocument([Section(text)])
+
+
+def _readable_image(path: Path) -> bytes:
+    """The image's bytes for OCR, at most `OCR_MAX_PIXELS` a side: a phone's 48-megapixel photo
+    is shrunk first, and a few kilobytes that declare billions of pixels are refused before
+    anything holds them in memory."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+            if width * height > IMAGE_MAX_MEGAPIXELS * 1_000_000:
+                raise DocumentTooLargeError(
+                    f"This image is {width} × {height} pixels; I read images of up to "
+                    f"{IMAGE_MAX_MEGAPIXELS} megapixels."
+                )
+            if max(width, height) <= OCR_MAX_PIXELS:
+                return path.read_bytes()
+            image.draft("L", (OCR_MAX_PIXELS, OCR_MAX_PIXELS))  # JPEG: decode at a smaller scale
+            image.thumbnail((OCR_MAX_PIXELS, OCR_MAX_PIXELS))
+            buffer = io.BytesIO()
+            image.convert("L").save(buffer, format="PNG")
+            return buffer.getvalue()
+    except Image.DecompressionBombError as error:  # Pillow's own, stricter limit
+        raise DocumentTooLargeError(
+            f"This image has too many pixels; I read images of up to {IMAGE_MAX_MEGAPIXELS} "
+            "megapixels."
+        ) from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise UnreadableDocumentError("This file is not an image I can read.") from error
 
 
 def _ocr(image: bytes, *, not_an_image: str = "This image could not be read.") -> str:
