@@ -1,5 +1,6 @@
-"""Voice benchmark: speech-to-text and text-to-speech real-time factors, and the time from a
-10-second voice note arriving to the voice answer being sent.
+"""Voice benchmark: speech-to-text and text-to-speech real-time factors, how well each
+language's voice is understood, and the time from a 10-second voice note arriving to the voice
+answer being sent.
 
 Real-time factor = processing seconds / seconds of audio (lower is better; 0.3 means 10 s of
 speech take 3 s). The end-to-end figure runs the real bot process with the local speech models
@@ -131,6 +132,39 @@ async def tts_figures(data_dir: Path, runs: int) -> dict[str, Any]:
     }
 
 
+# One everyday sentence per language, spoken by the product's voice for that language (Piper for
+# English, espeak-ng for the rest) and heard back by Whisper base told the language.
+SPOKEN_LANGUAGES = {
+    "en": "Hello! Tomorrow it will be sunny in London, but in the evening it will rain.",
+    "de": "Guten Morgen! Morgen wird es in Berlin sonnig, am Abend regnet es.",
+    "fr": "Bonjour ! Demain il fera beau à Paris, mais il pleuvra le soir.",
+    "es": "¡Hola! Mañana hará sol en Madrid, pero por la tarde lloverá.",
+    "it": "Ciao! Domani a Roma ci sarà il sole, ma la sera pioverà.",
+    "ru": "Привет! Завтра в Москве будет солнечно, а вечером пойдёт дождь.",
+}
+
+
+async def intelligibility(data_dir: Path) -> dict[str, Any]:
+    """How well each language's voice is understood: the word error rate of Whisper base on it
+    (a machine listener, and a weak one outside English: a rough guide, not a verdict)."""
+    tts = build_text_to_speech(Settings(data_dir=data_dir))
+    stt = build_speech_to_text(Settings(data_dir=data_dir))
+    assert tts is not None and stt is not None
+    figures: dict[str, Any] = {}
+    for language, text in SPOKEN_LANGUAGES.items():
+        note = await tts.speak(text, language=language, max_seconds=30)
+        if note is None:
+            figures[language] = {"voice": None}
+            continue
+        heard = await stt.transcribe(decode(note.data, 16_000), language=language)
+        figures[language] = {
+            "voice": "piper joe" if language == "en" else "espeak-ng",
+            "wer": round(word_error_rate(text, heard.text), 2),
+            "heard": heard.text,
+        }
+    return figures
+
+
 async def start_bot(
     env: dict[str, str], log: Path, client: SandboxClient
 ) -> subprocess.Popen[bytes]:
@@ -227,6 +261,7 @@ async def main(runs: int) -> dict[str, Any]:
             assert stt is not None
             figures[f"stt_whisper_{name}"] = await stt_figures(stt, audio, text, runs)
         figures["tts_piper_joe"] = await tts_figures(data_dir, runs)
+        figures["tts_understood_by_whisper_base"] = await intelligibility(data_dir)
         for language in ("auto", "en"):
             figures[f"voice_note_to_voice_answer_stt_language_{language}"] = await end_to_end(
                 audio, data_dir, runs, language
