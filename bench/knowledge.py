@@ -277,6 +277,9 @@ async def main(
             print(f"learning a {pdf_pages}-page PDF: {results['pdf']}")
         if run_eval:
             quality = await evaluate(embedder, folder, Path("data") if answers else None)
+            earlier = results.get("quality", {}).get("local_model_answers")
+            if earlier and "local_model_answers" not in quality:  # kept from an --answers run
+                quality["local_model_answers"] = earlier
             results["quality"] = quality
             print(
                 f"retrieval on {quality['questions']} questions over {quality['chunks']} "
