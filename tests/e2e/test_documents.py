@@ -133,18 +133,30 @@ async def test_the_text_in_a_photo_is_learned_and_a_photo_without_text_is_explai
 ) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
-    photo = Image.new("RGB", (1100, 260), "white")
-    ImageDraw.Draw(photo).multiline_text(
-        (40, 50), "Orchard house\ngate code 5521", fill="black", font=ImageFont.load_default(56)
+    def photo_of(text: str) -> bytes:
+        photo = Image.new("RGB", (1100, 260), "white")
+        font = ImageFont.load_default(56)
+        ImageDraw.Draw(photo).multiline_text((40, 50), text, fill="black", font=font)
+        jpeg = io.BytesIO()
+        photo.save(jpeg, "JPEG", quality=85)  # what Telegram makes of a photo
+        return jpeg.getvalue()
+
+    status = await send_document(
+        client, chat_id, photo_of("Orchard house\ngate code 5521"), "a.jpg", kind="photo"
     )
-    jpeg = io.BytesIO()
-    photo.save(jpeg, "JPEG", quality=85)  # what Telegram makes of a photo
-    status = await send_document(client, chat_id, jpeg.getvalue(), "orchard.jpg", kind="photo")
     assert status.startswith("Learned photo "), status
     question = "What is the gate code of the Orchard house?"
     answer = await ask(client, chat_id, question)
     assert "5521" in prompt_for(fake_openai, question)
     assert "Sources:" in answer["text"] and "photo " in answer["text"]
+
+    # A second photo the same day (an album sends several at once) is a document of its own.
+    status = await send_document(
+        client, chat_id, photo_of("Boathouse\nkey code 7310"), "b.jpg", kind="photo"
+    )
+    assert status.startswith("Learned photo "), status
+    listed = (await ask(client, chat_id, "/docs"))["text"]
+    assert listed.count("photo ") == 2, listed
 
     blank = io.BytesIO()
     Image.new("RGB", (640, 480), (90, 140, 200)).save(blank, "JPEG")

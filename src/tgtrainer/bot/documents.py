@@ -149,7 +149,8 @@ class DocumentHandlers:
         message = update.effective_message
         assert message is not None and message.photo
         largest = max(message.photo, key=lambda size: size.width * size.height)
-        name = f"photo {message.date:%Y-%m-%d %H.%M.%S}.jpg"
+        # The message id keeps the photos of one album apart (a same name would replace).
+        name = f"photo {message.date:%Y-%m-%d} #{message.message_id}.jpg"
         scope = await self._upload_scope(update, context)
         if scope is not None:
             await self._learn_upload(
