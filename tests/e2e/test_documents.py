@@ -164,6 +164,43 @@ async def test_the_text_in_a_photo_is_learned_and_a_photo_without_text_is_explai
     assert status.startswith("I found no text in this image. I learn the text in pictures")
 
 
+async def test_a_question_in_the_caption_is_answered_from_the_file_just_learned(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    question = "When is the rent for flat 12 due?"
+    lease = "Lease of flat 12, Harbour Street. The rent is due on the third of each month."
+    after = await last_seq(client)
+    await client.send_file(chat_id, lease.encode(), file_name="lease.txt", caption=question)
+    status, answer = await client.wait_for_bot_messages(
+        chat_id,
+        after_seq=after,
+        until=lambda ms: len(ms) == 2 and "Sources:" in ms[1]["text"],
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert status["text"].startswith("Learned lease.txt")
+    assert "third of each month" in prompt_for(fake_openai, question)
+    assert answer["text"].startswith(f"You said: {question}")
+    assert "lease.txt" in answer["text"]
+
+    # In a group: the bot's @name is not part of the question, and the file is the group's.
+    group = -(chat_id + 90_000)
+    after = await last_seq(client)
+    await client.send_file(
+        group,
+        b"The team dinner is at Nando's on Friday.",
+        file_name="dinner.txt",
+        caption="@tgtrainer_bot Where is the team dinner?",
+        user_id=chat_id,
+    )
+    await client.wait_for_bot_messages(
+        group,
+        after_seq=after,
+        until=lambda ms: len(ms) == 2 and "Sources:" in ms[1]["text"],
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert "Nando's" in prompt_for(fake_openai, "Where is the team dinner?")
+
+
 async def test_a_long_document_shows_progress_in_one_edited_message(
     client: SandboxClient, chat_id: int
 ) -> None:

@@ -60,7 +60,7 @@ def build_application(
     if library is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
-        DocumentHandlers(settings, library).register(application)
+        DocumentHandlers(settings, library, handlers.answer).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),

@@ -2,8 +2,9 @@
 
 A document is checked (size, type) before it is downloaded, into a temporary folder that is
 removed afterwards whatever happens; one status message is edited with the progress and then
-with what was learned. What is taught in a private chat is the user's alone, in a group the
-group's; admins (`ADMIN_USER_IDS`) can teach the global collection with /teach_global.
+with what was learned; a caption that asks something is then answered. What is taught in a
+private chat is the user's alone, in a group the group's; admins (`ADMIN_USER_IDS`) can teach
+the global collection with /teach_global. Photos are learned by the text OCR reads in them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import html
 import logging
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,11 +39,24 @@ from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult
 
 log = logging.getLogger(__name__)
+Answer = Callable[[Update, Context, str], Awaitable[None]]
 FORGET_CALLBACK = "kbforget:"
 PROGRESS_INTERVAL = 1.0  # seconds between edits of the status message
 GLOBAL_FLAG = "#global"
 NOT_ADMIN = "Only the bot's admins can teach the global collection."
 FAILED = "I could not learn this document because of an error on my side. Please try again."
+
+
+def caption_question(caption: str, username: str) -> str:
+    """What a file's caption asks, without the bot's @name and the teaching flags; "" if
+    nothing is left."""
+    words = [
+        word
+        for word in caption.split()
+        if word.lower() not in {f"@{username}".lower(), GLOBAL_FLAG, "/teach", "/teach_global"}
+        and not word.lower().startswith(("/teach@", "/teach_global@"))
+    ]
+    return " ".join(words)
 
 
 def describe(result: LearnResult) -> str:
@@ -93,9 +108,12 @@ class _Progress:
 
 
 class DocumentHandlers:
-    def __init__(self, settings: Settings, library: Library) -> None:
+    def __init__(self, settings: Settings, library: Library, answer: Answer | None = None) -> None:
+        """`answer` answers a question in the update's chat: a caption that asks something
+        ("What is the deadline?") is answered once the file is learned."""
         self._settings = settings
         self._library = library
+        self._answer = answer
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see commands first)."""
@@ -134,7 +152,7 @@ class DocumentHandlers:
         name = document.file_name or "document"
         scope = await self._upload_scope(update, context)
         if scope is not None:
-            await self._learn_upload(
+            learned = await self._learn_upload(
                 update,
                 context,
                 scope,
@@ -143,6 +161,8 @@ class DocumentHandlers:
                 document.mime_type,
                 document.file_size,
             )
+            if learned:
+                await self._answer_caption(update, context)
 
     async def photo(self, update: Update, context: Context) -> None:
         """A photo (Telegram's compressed kind): the text in it is read by OCR and learned."""
@@ -153,9 +173,20 @@ class DocumentHandlers:
         name = f"photo {message.date:%Y-%m-%d} #{message.message_id}.jpg"
         scope = await self._upload_scope(update, context)
         if scope is not None:
-            await self._learn_upload(
+            learned = await self._learn_upload(
                 update, context, scope, largest.file_id, name, "image/jpeg", largest.file_size
             )
+            if learned:
+                await self._answer_caption(update, context)
+
+    async def _answer_caption(self, update: Update, context: Context) -> None:
+        """A caption that is more than the bot's name and teaching flags is a question: answer
+        it, from the documents that now include this one."""
+        message = update.effective_message
+        assert message is not None
+        question = caption_question(message.caption or "", context.bot.username)
+        if question and self._answer is not None:
+            await self._answer(update, context, question)
 
     async def _upload_scope(self, update: Update, context: Context) -> str | None:
         """Where a file sent now is learned, or None when it is not for the bot (or not allowed,
@@ -186,25 +217,26 @@ class DocumentHandlers:
         name: str,
         mime_type: str | None,
         file_size: int | None,
-    ) -> None:
+    ) -> bool:
         """Check, download (to a temporary folder, always removed), learn and say what was learned,
-        editing one status message with the progress."""
+        editing one status message with the progress. Whether the file is now known."""
         message = update.effective_message
         assert message is not None
         try:
             detect_format(name, mime_type)
         except DocumentError as error:
             await message.reply_text(str(error))
-            return
+            return False
         if file_size is not None and file_size > self._library.max_bytes:
             await message.reply_text(
                 f"{name} is {_size(file_size)}; I accept files up to "
                 f"{self._settings.max_document_mb:g} MB."
             )
-            return
+            return False
         status = await message.reply_text(f"Reading {name}...")
         progress = _Progress(status)
         shower = asyncio.create_task(progress.show_until_cancelled())
+        learned = False
         try:
             with tempfile.TemporaryDirectory(prefix="tgtrainer-doc-") as folder:
                 path = Path(folder) / "upload"
@@ -214,6 +246,7 @@ class DocumentHandlers:
                     path, name, scope, mime_type=mime_type, progress=progress.set
                 )
             answer = describe(result)
+            learned = True
         except DocumentError as error:
             log.info("update %s: document refused: %s", update.update_id, error)
             answer = str(error)
@@ -228,6 +261,7 @@ class DocumentHandlers:
             with contextlib.suppress(asyncio.CancelledError):
                 await shower
         await status.edit_text(answer)
+        return learned
 
     async def teach(self, update: Update, context: Context) -> None:
         chat, user = chat_ref(update), user_ref(update)
