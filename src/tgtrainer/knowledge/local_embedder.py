@@ -102,6 +102,14 @@ def _gelu_in_place(x: Array) -> None:
     x *= erf
 
 
+Each = Callable[..., None]  # (work, *iterables of its arguments): work on every tuple
+
+
+def _in_order(work: Callable[..., None], *arguments: Iterable[Any]) -> None:
+    for item in zip(*arguments, strict=True):
+        work(*item)
+
+
 def _attend(q: Array, k: Array, v: Array, bias: Array, out: Array) -> None:
     """Self-attention of one sequence, every head: `q`, `k`, `v` and `out` are heads × length ×
     head size; `bias` is 0 for tokens and -1e9 for padding. Its scores (heads × length²) stay
@@ -161,13 +169,15 @@ class MiniLM:
             # A query: too little work to share between threads, and waiting for busy cores
             # costs more (measured p95 300 ms with threads, see bench/knowledge.py).
             with self._blas.limit(limits=1, user_api="blas"):
-                hidden = self._forward(ids, mask)
+                hidden = self._forward(ids, mask, each=_in_order)
         else:
-            hidden = self._forward(ids, mask)
+            hidden = self._forward(ids, mask, each=self._in_parallel)
         summed = (hidden * mask[:, :, None]).sum(axis=1)
         return float32(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9))
 
-    def _forward(self, ids: NDArray[np.int64], mask: Array) -> Array:
+    def _forward(self, ids: NDArray[np.int64], mask: Array, *, each: Each) -> Array:
+        """Hidden states; `each` runs the per-sequence and per-block steps (in parallel, or in
+        order for a query, where handing work to other threads costs more than it saves)."""
         w = self.w
         batch, length = ids.shape
         x = (
@@ -200,7 +210,7 @@ class MiniLM:
             # (measured: 20 s instead of 0.5 s for 16 texts).
             context = np.empty((batch, self.heads, length, size), dtype=np.float32)
             with self._blas.limit(limits=1, user_api="blas"):
-                self._in_parallel(_attend, q, k, v, bias, context)
+                each(_attend, q, k, v, bias, context)
             merged = context.transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
             attended = linear(np.ascontiguousarray(merged), p + "attention.output.dense")
             x = _layer_norm(
@@ -210,7 +220,7 @@ class MiniLM:
                 self.eps,
             )
             inner = linear(x, p + "intermediate.dense")
-            self._in_parallel(
+            each(
                 _gelu_in_place, [inner[i : i + GELU_ROWS] for i in range(0, len(inner), GELU_ROWS)]
             )
             x = _layer_norm(
