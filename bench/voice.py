@@ -160,11 +160,12 @@ async def intelligibility(data_dir: Path, runs: int) -> dict[str, Any]:
         samples = decode(note.data, 16_000)
         heard = [(await stt.transcribe(samples, language=language)).text for _ in range(runs)]
         rates = [round(word_error_rate(text, each), 2) for each in heard]
+        middle = median(rates)
         figures[language] = {
             "voice": "piper joe" if language == "en" else "espeak-ng",
-            "wer": median(rates),
+            "wer": middle,
             "wer_runs": rates,
-            "heard": heard[rates.index(median(rates))] if median(rates) in rates else heard[0],
+            "heard": min(zip(rates, heard, strict=True), key=lambda p: abs(p[0] - middle))[1],
         }
     return figures
 

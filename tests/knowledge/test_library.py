@@ -145,13 +145,10 @@ def test_a_teach_waiting_for_its_text_survives_a_restart_and_is_taken_once(
 def test_a_teach_left_waiting_too_long_lapses(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
-
     from tgtrainer.knowledge import library as library_module
 
     library.await_teaching(10, 1, ANN)
-    later = time.time() + library_module.TEACHING_WAIT_SECONDS + 1
-    monkeypatch.setattr(library_module.time, "time", lambda: later)
+    monkeypatch.setattr(library_module, "TEACHING_WAIT_SECONDS", -1)  # the hour has passed
     assert library.take_awaited_teaching(10, 1) is None
     monkeypatch.undo()
     assert library.take_awaited_teaching(10, 1) is None  # and it is gone, not kept for later

@@ -6,6 +6,7 @@ it did not make itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -35,8 +36,10 @@ JFK_SPARE_SHA256 = "59dfb9a4acb36fe2a2affc14bacbee2920ff435cb13cc314a08c13f66ba7
 DAMAGE_MARK = b"\xef\xbf\xbd" * 2  # U+FFFD twice: binary bytes that went through a text filter
 
 
+@functools.cache
 def jfk_recording_or_none() -> tuple[bytes, str] | None:
-    """The JFK recording and where it came from: the shared FLAC, else whisper.cpp's copy."""
+    """The JFK recording and where it came from: the shared FLAC, else whisper.cpp's copy (read
+    once per process: the spare is inside a 4 MB gzipped archive)."""
     shared = JFK_FLAC.read_bytes() if JFK_FLAC.is_file() else b""
     if shared and DAMAGE_MARK not in shared:
         return shared, str(JFK_FLAC)

@@ -202,7 +202,7 @@ def _pdf_ocr(
             progress(f"Reading page {number}/{total} (scanned, {done}/{len(numbers)})...")
             with _PDFIUM:
                 image = _render_page(pdf, number - 1)
-            text = _ocr(image)
+            text = _ocr(image, not_an_image=f"Page {number} of this PDF could not be read.")
             if text.strip():
                 sections.append(Section(text, page=number))
     finally:
@@ -550,7 +550,7 @@ def _readable_image(path: Path) -> bytes:
         raise UnreadableDocumentError("This file is not an image I can read.") from error
 
 
-def _ocr(image: bytes, *, not_an_image: str = "This image could not be read.") -> str:
+def _ocr(image: bytes, *, not_an_image: str) -> str:
     """The text Tesseract reads in an image file's bytes (given on its standard input)."""
     tesseract = shutil.which("tesseract")
     assert tesseract is not None, "callers check that Tesseract is installed"
