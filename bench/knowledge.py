@@ -39,6 +39,7 @@ import numpy as np
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.chunking import chunk_sections
 from tgtrainer.knowledge.embedder import Embedder, Vectors, normalise
+from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.local_embedder import LocalEmbedder
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, Chunk, Section
@@ -117,7 +118,7 @@ async def evaluate(
     for name, text in topics().items():
         path = corpus / f"{name}.txt"
         path.write_text(text)
-        chunks += (await library.learn_file(path, path.name, GLOBAL_SCOPE)).document.chunks
+        chunks += (await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)).document.chunks
     learn_seconds = time.perf_counter() - started
     questions = json.loads(QUESTIONS.read_text())
     ranks: list[int | None] = []
@@ -240,7 +241,7 @@ async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, A
         Settings(data_dir=folder, max_document_pages=1000), KnowledgeStore(database), embedder
     )
     started = time.perf_counter()
-    result = await library.learn_file(path, "book.pdf", GLOBAL_SCOPE)
+    result = await library.learn_file(path, admit("book.pdf", None, None), GLOBAL_SCOPE)
     seconds = time.perf_counter() - started
     database.close()
     return {

@@ -15,6 +15,7 @@ import click
 
 from tgtrainer.config import ConfigurationError, Settings, load_settings
 from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
+from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.types import GLOBAL_SCOPE
 
 _SCOPE = re.compile(r"^(global|user:-?\d+|chat:-?\d+)$")
@@ -70,7 +71,8 @@ def add(files: Sequence[str], scope: str) -> None:
                     bar.render_progress()
 
                 try:
-                    result = await library.learn_file(path, path.name, scope, progress=show)
+                    admitted = admit(path.name, None, path.stat().st_size, library.limits)
+                    result = await library.learn_file(path, admitted, scope, progress=show)
                     outcome = {"known": "already known", "replaced": "replaced"}.get(
                         result.status, "learned"
                     )

@@ -19,7 +19,7 @@ from tgtrainer.knowledge.errors import (
     UnreadableDocumentError,
     UnsupportedFormatError,
 )
-from tgtrainer.knowledge.extract import Limits, detect_format, extract
+from tgtrainer.knowledge.extract import Limits, admit, detect_format, extract
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -29,14 +29,14 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 def all_text(path: Path, name: str | None = None, **kwargs: object) -> str:
-    document = extract(path, name or path.name, **kwargs)  # type: ignore[arg-type]
+    document = extract(path, admit(name or path.name, None, None), **kwargs)  # type: ignore[arg-type]
     return "\n".join(section.text for section in document.sections)
 
 
 def test_pdf_keeps_pages_and_reports_progress(tmp_path: Path) -> None:
     path = write(tmp_path, "r.pdf", make_pdf(["First page text.", "Second page: the otter."]))
     lines: list[str] = []
-    document = extract(path, "r.pdf", progress=lines.append)
+    document = extract(path, admit("r.pdf", None, None), progress=lines.append)
     assert document.pages == 2
     assert [s.page for s in document.sections] == [1, 2]
     assert "otter" in document.sections[1].text
@@ -46,25 +46,25 @@ def test_pdf_keeps_pages_and_reports_progress(tmp_path: Path) -> None:
 def test_pdf_over_the_page_limit_is_refused_with_the_numbers(tmp_path: Path) -> None:
     path = write(tmp_path, "big.pdf", make_pdf([f"page {i}" for i in range(12)]))
     with pytest.raises(DocumentTooLargeError, match=r"12 pages.*at most 10 pages"):
-        extract(path, "big.pdf", limits=Limits(max_pages=10))
+        extract(path, admit("big.pdf", None, None), limits=Limits(max_pages=10))
 
 
 def test_encrypted_pdf_says_it_needs_the_password(tmp_path: Path) -> None:
     path = write(tmp_path, "secret.pdf", make_pdf(["hidden"], password="pw"))
     with pytest.raises(UnreadableDocumentError, match="password"):
-        extract(path, "secret.pdf")
+        extract(path, admit("secret.pdf", None, None))
 
 
 @pytest.mark.parametrize("data", [b"%PDF-1.7\n garbage \x00\x01", b"not a pdf at all"])
 def test_corrupt_pdf_is_unreadable(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(UnreadableDocumentError, match="not a readable PDF"):
-        extract(write(tmp_path, "broken.pdf", data), "broken.pdf")
+        extract(write(tmp_path, "broken.pdf", data), admit("broken.pdf", None, None))
 
 
 def test_pdf_without_text_layer_says_so(tmp_path: Path) -> None:
     path = write(tmp_path, "scan.pdf", make_pdf([""]))
     with pytest.raises(NoTextError, match="no text layer"):
-        extract(path, "scan.pdf")
+        extract(path, admit("scan.pdf", None, None))
 
 
 def test_docx_keeps_headings_and_tables(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_docx_keeps_headings_and_tables(tmp_path: Path) -> None:
         [("Otters", "Otters hold hands while sleeping."), ("Beavers", "Beavers build dams.")],
         table=[["animal", "food"], ["otter", "clams"]],
     )
-    document = extract(write(tmp_path, "g.docx", data), "g.docx")
+    document = extract(write(tmp_path, "g.docx", data), admit("g.docx", None, None))
     assert document.first_heading == "Field Guide"
     headings = [s.heading for s in document.sections]
     assert headings == ["Field Guide", "Otters", "Beavers"]
@@ -84,12 +84,12 @@ def test_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
     path = write(tmp_path, "bomb.docx", make_zip_bomb(unpacked_mb=50))
     assert path.stat().st_size < 1_000_000
     with pytest.raises(DocumentTooLargeError, match="unpacks to 50 MB"):
-        extract(path, "bomb.docx", limits=Limits(max_unpacked_bytes=10 * 2**20))
+        extract(path, admit("bomb.docx", None, None), limits=Limits(max_unpacked_bytes=10 * 2**20))
 
 
 def test_docx_that_is_not_a_zip_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableDocumentError, match="DOCX"):
-        extract(write(tmp_path, "x.docx", b"plain text pretending"), "x.docx")
+        extract(write(tmp_path, "x.docx", b"plain text pretending"), admit("x.docx", None, None))
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_text_encodings_are_detected(tmp_path: Path, encoded: bytes, label: str)
 
 def test_markdown_sections_follow_headings(tmp_path: Path) -> None:
     data = b"# Guide\nintro\n## Setup\nrun make\n```\n# not a heading\n```\n## Use\nask"
-    document = extract(write(tmp_path, "g.md", data), "g.md")
+    document = extract(write(tmp_path, "g.md", data), admit("g.md", None, None))
     assert [s.heading for s in document.sections] == ["Guide", "Setup", "Use"]
     assert "# not a heading" in document.sections[1].text
 
@@ -122,7 +122,7 @@ def test_html_drops_scripts_and_splits_at_headings(tmp_path: Path) -> None:
         b"<h1>Alpha</h1><p>one</p><h2>Beta</h2><p>two <b>bold</b></p>"
         b"<table><tr><td>a</td><td>b</td></tr></table></body></html>"
     )
-    document = extract(write(tmp_path, "p.html", data), "p.html")
+    document = extract(write(tmp_path, "p.html", data), admit("p.html", None, None))
     assert document.title == "T"
     assert [s.heading for s in document.sections] == ["Alpha", "Beta"]
     assert "var x" not in "".join(s.text for s in document.sections)
@@ -143,7 +143,7 @@ def test_json_is_flattened_to_paths(tmp_path: Path) -> None:
 
 def test_empty_file_and_unsupported_type(tmp_path: Path) -> None:
     with pytest.raises(NoTextError, match="empty"):
-        extract(write(tmp_path, "e.txt", b""), "e.txt")
+        extract(write(tmp_path, "e.txt", b""), admit("e.txt", None, None))
     with pytest.raises(UnsupportedFormatError, match=r"can't read \.exe files; send PDF, DOCX"):
         detect_format("setup.exe")
     assert detect_format("noext", "application/pdf") == "pdf"
@@ -151,7 +151,7 @@ def test_empty_file_and_unsupported_type(tmp_path: Path) -> None:
 
 def test_binary_garbage_named_txt_is_refused(tmp_path: Path) -> None:
     with pytest.raises((UnreadableDocumentError, NoTextError)):
-        extract(write(tmp_path, "b.txt", bytes(range(256)) * 20), "b.txt")
+        extract(write(tmp_path, "b.txt", bytes(range(256)) * 20), admit("b.txt", None, None))
 
 
 def test_images_without_tesseract_get_a_clear_sentence(
@@ -159,7 +159,7 @@ def test_images_without_tesseract_get_a_clear_sentence(
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)  # a server without tesseract-ocr
     with pytest.raises(NoTextError, match="OCR \\(Tesseract\\) is not installed"):
-        extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), "photo.png")
+        extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), admit("photo.png", None, None))
 
 
 def test_text_in_an_image_is_read_with_tesseract(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_text_in_an_image_is_read_with_tesseract(tmp_path: Path) -> None:
         (30, 50), "The heron gate code is 4452", fill=0, font=ImageFont.load_default(size=52)
     )
     image.save(tmp_path / "gate.png")
-    document = extract(tmp_path / "gate.png", "gate.png")
+    document = extract(tmp_path / "gate.png", admit("gate.png", None, None))
     text = " ".join(section.text for section in document.sections)
     assert "heron gate code" in text.lower() and "4452" in text, text
 
@@ -188,7 +188,7 @@ def test_scanned_pdf_pages_are_read_with_tesseract(tmp_path: Path) -> None:
     writer.write(mixed)
     path = write(tmp_path, "mixed.pdf", mixed.getvalue())
     lines: list[str] = []
-    document = extract(path, "mixed.pdf", progress=lines.append)
+    document = extract(path, admit("mixed.pdf", None, None), progress=lines.append)
     assert [s.page for s in document.sections] == [1, 2]
     assert "typed page about the harbour" in document.sections[0].text
     assert "lighthouse keeper" in document.sections[1].text.lower(), document.sections[1].text
@@ -205,21 +205,21 @@ def test_a_scanned_pdf_without_tesseract_gets_a_clear_sentence(
     monkeypatch.setattr(shutil, "which", lambda name: None)
     path = write(tmp_path, "scan.pdf", make_scanned_pdf([SCANNED_PAGE]))
     with pytest.raises(NoTextError, match=r"no text layer.*Tesseract\) is not installed"):
-        extract(path, "scan.pdf")
+        extract(path, admit("scan.pdf", None, None))
 
 
 def test_too_many_scanned_pages_are_refused_before_any_ocr(tmp_path: Path) -> None:
     path = write(tmp_path, "scan.pdf", make_scanned_pdf(["one", "two", "three"]))
     lines: list[str] = []
     with pytest.raises(DocumentTooLargeError, match="3 scanned pages; I read at most 2"):
-        extract(path, "scan.pdf", limits=Limits(max_scanned_pages=2), progress=lines.append)
+        extract(path, admit("scan.pdf", None, None), limits=Limits(max_scanned_pages=2), progress=lines.append)
     assert not any("scanned" in line for line in lines)
 
 
 def test_blank_scanned_pages_have_no_text(tmp_path: Path) -> None:
     path = write(tmp_path, "blank.pdf", make_scanned_pdf(["", ""]))
     with pytest.raises(NoTextError, match="could read no text in its pages"):
-        extract(path, "blank.pdf")
+        extract(path, admit("blank.pdf", None, None))
 
 
 def test_a_huge_scanned_page_is_drawn_at_a_bounded_size(tmp_path: Path) -> None:
@@ -230,7 +230,7 @@ def test_a_huge_scanned_page_is_drawn_at_a_bounded_size(tmp_path: Path) -> None:
     poster.save(buffer, "PDF", resolution=1)  # 400 inches square: 120,000 px at 300 dpi
     path = write(tmp_path, "poster.pdf", buffer.getvalue())
     with pytest.raises(NoTextError):  # drawn at 5,000 px a side, read, nothing found
-        extract(path, "poster.pdf")
+        extract(path, admit("poster.pdf", None, None))
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -255,7 +255,7 @@ def test_an_image_declaring_too_many_pixels_is_refused_before_it_is_decoded(
     path = write(tmp_path, "bomb.png", png_header(side, side))
     assert path.stat().st_size < 200
     with pytest.raises(DocumentTooLargeError, match="up to 50 megapixels"):
-        extract(path, "bomb.png")
+        extract(path, admit("bomb.png", None, None))
 
 
 def test_a_big_photo_is_shrunk_before_ocr(tmp_path: Path) -> None:

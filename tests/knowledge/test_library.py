@@ -11,6 +11,7 @@ from tests.support.documents import make_docx, make_pdf
 from tests.support.hashing_embedder import HashingEmbedder
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.errors import DocumentTooLargeError, NoTextError
+from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.library import Library, fts_query
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, user_scope
 from tgtrainer.storage import Database
@@ -41,7 +42,7 @@ async def test_a_learned_pdf_answers_with_its_page(library: Library, tmp_path: P
     pages = ["Nothing here but weather.", "The vault code of Zebulon station is 4417."]
     path = file(tmp_path, "station.pdf", make_pdf(pages))
     progress: list[str] = []
-    result = await library.learn_file(path, "station.pdf", ANN, progress=progress.append)
+    result = await library.learn_file(path, admit("station.pdf", None, None), ANN, progress=progress.append)
     assert result.status == "learned"
     assert (result.document.pages, result.document.chunks) == (2, 2)
     assert "Reading page 2/2..." in progress and "Learning passage 2/2..." in progress
@@ -54,10 +55,10 @@ async def test_the_same_file_is_known_and_a_new_version_replaces(
     library: Library, tmp_path: Path
 ) -> None:
     first = file(tmp_path, "a.docx", make_docx("Notes", [("Pets", "The cat is called Miso.")]))
-    assert (await library.learn_file(first, "notes.docx", ANN)).status == "learned"
-    assert (await library.learn_file(first, "notes.docx", ANN)).status == "known"
+    assert (await library.learn_file(first, admit("notes.docx", None, None), ANN)).status == "learned"
+    assert (await library.learn_file(first, admit("notes.docx", None, None), ANN)).status == "known"
     second = file(tmp_path, "b.docx", make_docx("Notes", [("Pets", "The dog is called Pesto.")]))
-    result = await library.learn_file(second, "notes.docx", ANN)
+    result = await library.learn_file(second, admit("notes.docx", None, None), ANN)
     assert result.status == "replaced"
     assert [d.name for d in library.documents([ANN])] == ["notes.docx"]
     texts = [p.text for p in await library.search("what is the cat called", [ANN], 5)]
@@ -107,9 +108,9 @@ async def test_the_vectors_survive_a_restart(database: Database, tmp_path: Path)
 async def test_bad_input_leaves_nothing_behind(library: Library, tmp_path: Path) -> None:
     big = file(tmp_path, "big.txt", b"x " * 600_000)
     with pytest.raises(DocumentTooLargeError, match="up to 1 MB"):
-        await library.learn_file(big, "big.txt", ANN)
+        await library.learn_file(big, admit("big.txt", None, None), ANN)
     with pytest.raises(NoTextError):
-        await library.learn_file(file(tmp_path, "e.txt", b""), "e.txt", ANN)
+        await library.learn_file(file(tmp_path, "e.txt", b""), admit("e.txt", None, None), ANN)
     assert library.documents([ANN]) == []
 
 

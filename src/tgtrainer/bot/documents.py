@@ -34,7 +34,7 @@ from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.config import Settings
 from tgtrainer.core.grounding import scopes_for, teaching_scope
 from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
-from tgtrainer.knowledge.extract import detect_format
+from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult
 
@@ -223,15 +223,9 @@ class DocumentHandlers:
         message = update.effective_message
         assert message is not None
         try:
-            detect_format(name, mime_type)
+            admitted = admit(name, mime_type, file_size, self._library.limits)
         except DocumentError as error:
             await message.reply_text(str(error))
-            return False
-        if file_size is not None and file_size > self._library.max_bytes:
-            await message.reply_text(
-                f"{name} is {_size(file_size)}; I accept files up to "
-                f"{self._settings.max_document_mb:g} MB."
-            )
             return False
         status = await message.reply_text(f"Reading {name}...")
         progress = _Progress(status)
@@ -243,7 +237,7 @@ class DocumentHandlers:
                 telegram_file = await context.bot.get_file(file_id)
                 await telegram_file.download_to_drive(path)
                 result = await self._library.learn_file(
-                    path, name, scope, mime_type=mime_type, progress=progress.set
+                    path, admitted, scope, progress=progress.set
                 )
             answer = describe(result)
             learned = True

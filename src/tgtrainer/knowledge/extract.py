@@ -78,6 +78,7 @@ IMAGE_MAX_MEGAPIXELS = 50  # a phone's photo is 12-48
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    max_bytes: int = 20 * 1024 * 1024  # the file as sent
     max_pages: int = 500
     max_unpacked_bytes: int = 100 * 1024 * 1024  # what a DOCX/EPUB may unpack to
     max_scanned_pages: int = 100  # pages read by OCR, a few seconds each
@@ -93,24 +94,55 @@ def detect_format(name: str, mime_type: str | None = None) -> str:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A file the bot agreed to read: its name as the user gave it and its format."""
+
+    name: str
+    kind: str
+    mime_type: str | None = None
+
+
+def admit(
+    name: str, mime_type: str | None, size: int | None, limits: Limits = Limits()
+) -> Admitted:
+    """Judge a file by what is known of it before it is downloaded: its name, its MIME type and
+    its size (None when the sender did not say). Raises a `DocumentError` with the sentence for
+    the user; this is the one place a document's format and size are checked."""
+    kind = detect_format(name, mime_type)
+    check_size(name, size, limits)
+    return Admitted(name, kind, mime_type)
+
+
+def check_size(name: str, size: int | None, limits: Limits) -> None:
+    """Refuse an empty file, or one over `limits.max_bytes`; None (unknown) passes."""
+    if size == 0:
+        raise NoTextError(f"{name} is empty.")
+    if size is not None and size > limits.max_bytes:
+        raise DocumentTooLargeError(
+            f"{name} is {_size(size)}; I accept files up to {limits.max_bytes / 2**20:g} MB."
+        )
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{max(size / 1024, 0.1):.1f} KB"
+
+
 def extract(
     path: Path,
-    name: str,
+    document: Admitted,
     *,
-    mime_type: str | None = None,
     limits: Limits = Limits(),
     progress: Progress | None = None,
 ) -> ExtractedDocument:
-    """The text of the file at `path` (called `name` by the user), in sections."""
-    kind = detect_format(name, mime_type)
-    if path.stat().st_size == 0:
-        raise NoTextError(f"{name} is empty.")
+    """The text of the admitted file now at `path`, in sections. Its real size is checked
+    again: what a sender says of a file is not always true."""
+    check_size(document.name, path.stat().st_size, limits)
     report = progress or (lambda _: None)
-    extractor = _EXTRACTORS[kind]
-    document = extractor(path, limits, report)
-    if not any(section.text.strip() for section in document.sections):
-        raise NoTextError(f"I found no text in {name}.")
-    return document
+    extracted = _EXTRACTORS[document.kind](path, limits, report)
+    if not any(section.text.strip() for section in extracted.sections):
+        raise NoTextError(f"I found no text in {document.name}.")
+    return extracted
 
 
 # -- PDF -------------------------------------------------------------------------------------

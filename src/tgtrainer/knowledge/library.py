@@ -14,8 +14,8 @@ from pathlib import Path
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.chunking import chunk_sections
 from tgtrainer.knowledge.embedder import Embedder
-from tgtrainer.knowledge.errors import DocumentTooLargeError, NoTextError
-from tgtrainer.knowledge.extract import Limits, detect_format, extract
+from tgtrainer.knowledge.errors import NoTextError
+from tgtrainer.knowledge.extract import Admitted, Limits, extract
 from tgtrainer.knowledge.types import (
     DocumentInfo,
     ExtractedDocument,
@@ -66,8 +66,8 @@ class Library:
     def __init__(self, settings: Settings, store: KnowledgeStore, embedder: Embedder) -> None:
         self._store = store
         self._embedder = embedder
-        self.max_bytes = int(settings.max_document_mb * 1024 * 1024)
         self.limits = Limits(
+            max_bytes=int(settings.max_document_mb * 1024 * 1024),
             max_pages=settings.max_document_pages,
             max_unpacked_bytes=settings.max_unpacked_mb * 1024 * 1024,
         )
@@ -85,20 +85,14 @@ class Library:
     async def learn_file(
         self,
         path: Path,
-        name: str,
+        document: Admitted,
         scope: str,
         *,
-        mime_type: str | None = None,
         progress: Progress | None = None,
     ) -> LearnResult:
-        """Learn the file at `path`; raises `DocumentError` (with a sentence for the user)."""
-        detect_format(name, mime_type)
+        """Learn the admitted file now at `path`; raises `DocumentError` (with a sentence for
+        the user)."""
         size = (await asyncio.to_thread(path.stat)).st_size
-        if size > self.max_bytes:
-            raise DocumentTooLargeError(
-                f"{name} is {size / 2**20:.1f} MB; I accept files up to "
-                f"{self.max_bytes / 2**20:.0f} MB."
-            )
         digest = await asyncio.to_thread(content_hash, path)
         known = self._store.find_by_hash(scope, digest)
         if known is not None:
@@ -106,9 +100,9 @@ class Library:
         report = progress or (lambda _: None)
 
         def read() -> ExtractedDocument:
-            return extract(path, name, mime_type=mime_type, limits=self.limits, progress=report)
+            return extract(path, document, limits=self.limits, progress=report)
 
-        return await self._learn(read, name, scope, digest, size, report)
+        return await self._learn(read, document.name, scope, digest, size, report)
 
     async def learn_text(
         self, text: str, name: str, scope: str, *, progress: Progress | None = None
