@@ -71,7 +71,9 @@ def add(files: Sequence[str], scope: str) -> None:
                     bar.render_progress()
 
                 try:
-                    admitted = admit(path.name, None, path.stat().st_size, library.limits)
+                    admitted = admit(
+                        path.name, None, None, library.limits
+                    )  # extract checks the size
                     result = await library.learn_file(path, admitted, scope, progress=show)
                     outcome = {"known": "already known", "replaced": "replaced"}.get(
                         result.status, "learned"

@@ -159,7 +159,9 @@ def test_images_without_tesseract_get_a_clear_sentence(
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)  # a server without tesseract-ocr
     with pytest.raises(NoTextError, match="OCR \\(Tesseract\\) is not installed"):
-        extract(write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), admit("photo.png", None, None))
+        extract(
+            write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\nfake"), admit("photo.png", None, None)
+        )
 
 
 def test_text_in_an_image_is_read_with_tesseract(tmp_path: Path) -> None:
@@ -212,7 +214,12 @@ def test_too_many_scanned_pages_are_refused_before_any_ocr(tmp_path: Path) -> No
     path = write(tmp_path, "scan.pdf", make_scanned_pdf(["one", "two", "three"]))
     lines: list[str] = []
     with pytest.raises(DocumentTooLargeError, match="3 scanned pages; I read at most 2"):
-        extract(path, admit("scan.pdf", None, None), limits=Limits(max_scanned_pages=2), progress=lines.append)
+        extract(
+            path,
+            admit("scan.pdf", None, None),
+            limits=Limits(max_scanned_pages=2),
+            progress=lines.append,
+        )
     assert not any("scanned" in line for line in lines)
 
 
