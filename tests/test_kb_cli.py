@@ -56,3 +56,21 @@ def test_add_search_list_remove(runner: CliRunner, tmp_path: Path) -> None:
 def test_bad_scope_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(main, ["kb", "list", "--scope", "everyone"])
     assert result.exit_code == 2 and "global, user:<id> or chat:<id>" in result.output
+
+
+def test_a_failure_meant_for_the_user_ends_the_command_with_its_sentence(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The kettle is descaled every Friday.")
+    assert runner.invoke(main, ["kb", "add", str(notes)]).exit_code == 0
+    # The embedding model now is a server that is not there (a closed port on this machine).
+    monkeypatch.setenv("EMBEDDINGS_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("LLM_TIMEOUT", "2")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+    failed = runner.invoke(main, ["kb", "search", "kettle"])
+    assert failed.exit_code == 1
+    assert failed.output.strip() == (
+        "Error: The embedding model is not answering right now, try again in a minute."
+    )

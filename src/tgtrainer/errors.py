@@ -1,4 +1,30 @@
-"""The root of the errors a user is told about, shared by every capability."""
+"""The root of the errors a user is told about, shared by every capability.
+
+Every failure a user may hear of derives from `UserFacingError`; the bot catches it once, at its
+boundary (`bot.handlers.Handlers.on_error`), tells the user `str(error)` and logs `detail` and
+`__cause__` with the update id. Any other exception is a bug: the user gets a generic sentence
+and the log the traceback. The tree (the sentence each class says unless raised with its own):
+
+    UserFacingError                      "Something went wrong on my side. Please try again."
+     +-- llm.ModelError                  "The model could not answer this message."
+     |    +-- ModelUnavailableError      time-out, connection error, 5xx, 429 (after retries)
+     |    +-- ModelConfigurationError    the backend refuses as configured (key, model name)
+     |    +-- PromptTooLongError         the conversation does not fit the context window
+     +-- speech.SpeechError              "I could not process this audio."
+     |    +-- AudioDecodeError           damaged, not audio, no sound track
+     |    |    +-- AudioTooLongError     longer than the limit once decoded
+     |    +-- SpeechUnavailableError     the speech backend did not answer (after retries)
+     |    +-- SpeechConfigurationError   the backend refuses as configured, weights missing
+     |    +-- UnsupportedLanguageError   no voice speaks this language
+     +-- knowledge.KnowledgeError        raised with its own sentence (it names the file)
+     |    +-- DocumentError              the document cannot be learned
+     |    |    +-- UnsupportedFormatError   not a format we read
+     |    |    +-- DocumentTooLargeError    over the size, page or unpacked-size limit
+     |    |    +-- UnreadableDocumentError  corrupt, encrypted, not what its name says
+     |    |    +-- NoTextError              opens fine, holds no text
+     |    +-- EmbeddingError             the embedding model could not embed
+     +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """`tgtrainer kb`: the knowledge base from the command line (the same database the bot uses).
 
 Scopes: `global` (every chat), `user:<id>` (a user's private documents), `chat:<id>` (a group's).
+A `UserFacingError` ends a command with its sentence (`KnowledgeGroup.invoke`), except while
+`add` learns several files: each failure is printed and the others are still learned.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tgtrainer.config import ConfigurationError, Settings, load_settings
-from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
+from tgtrainer.errors import UserFacingError
 from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.types import GLOBAL_SCOPE
 
@@ -44,7 +47,17 @@ def _open(settings: Settings):  # type: ignore[no-untyped-def]
     return database, build_library(settings, database)
 
 
-@click.group()
+class KnowledgeGroup(click.Group):
+    """The commands' one error boundary: a sentence for the user, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserFacingError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=KnowledgeGroup)
 def kb() -> None:
     """Teach and query the knowledge base the bot answers from."""
 
@@ -71,9 +84,8 @@ def add(files: Sequence[str], scope: str) -> None:
                     bar.render_progress()
 
                 try:
-                    admitted = admit(
-                        path.name, None, None, library.limits
-                    )  # extract checks the size
+                    size = (await asyncio.to_thread(path.stat)).st_size
+                    admitted = admit(path.name, None, size, library.limits)
                     result = await library.learn_file(path, admitted, scope, progress=show)
                     outcome = {"known": "already known", "replaced": "replaced"}.get(
                         result.status, "learned"
@@ -83,7 +95,7 @@ def add(files: Sequence[str], scope: str) -> None:
                         f"\n{path.name}: {outcome}, {result.document.chunks} passage(s)"
                         + (f", {result.document.pages} pages" if result.document.pages else "")
                     )
-                except (DocumentError, EmbeddingError) as error:
+                except UserFacingError as error:  # told here: the other files go on
                     failures += 1
                     bar.update(1)
                     click.echo(f"\n{path.name}: {error}", err=True)
@@ -109,8 +121,6 @@ def search(question: str, k: int, scopes: tuple[str, ...], as_json: bool) -> Non
     try:
         chosen = list(scopes) or library.scopes()
         passages = asyncio.run(library.search(question, chosen, k)) if chosen else []
-    except EmbeddingError as error:
-        raise click.ClickException(str(error)) from None
     finally:
         database.close()
     if as_json:

@@ -10,6 +10,8 @@ import pytest
 from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.core.grounding import Grounder
+from tgtrainer.knowledge.types import Passage
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
 
@@ -106,3 +108,37 @@ async def test_an_answered_message_is_known_before_any_work_is_done_again(
     await ask(assistant, ANN_CHAT, ANN, "a transcribed voice note", 7)
     assert assistant.already_answered(ANN_CHAT, 7)
     assert not assistant.already_answered(BOB_CHAT, 7)
+
+
+class CountingRetriever:
+    """A knowledge base that has documents, finds nothing, and counts the searches."""
+
+    def __init__(self) -> None:
+        self.searches: list[Sequence[str]] = []
+
+    async def search(self, query: str, scopes: Sequence[str], k: int) -> list[Passage]:
+        self.searches.append(scopes)
+        return []
+
+    def has_documents(self, scopes: Sequence[str]) -> bool:
+        return True
+
+
+async def test_a_turn_is_grounded_once_by_its_one_grounder(
+    tmp_path: Path, model: ScriptedChatModel
+) -> None:
+    settings = Settings(data_dir=tmp_path, system_prompt="Default prompt.")
+    retriever = CountingRetriever()
+    grounder = Grounder(retriever, top_k=3, min_score=0.2, budget_tokens=400)
+    assistant = Assistant(
+        settings, ConversationStore(Database(settings.database_path)), model, grounder
+    )
+    turn = assistant.begin_turn(ANN_CHAT, ANN, "hello", 1)
+    assert turn is not None and turn.grounding is None
+    await turn.prepare()
+    pieces = [piece async for piece in turn.stream()]  # prepared already: no second search
+    assert retriever.searches == [["user:1", "global"]]
+    assert turn.grounding is not None and turn.grounding.notice is not None
+    assert "general knowledge" in model.prompts[-1][0].content
+    assert "".join(pieces).strip() == "echo hello"
+    turn.finish([1001])  # no sources store: nothing to remember, nothing fails

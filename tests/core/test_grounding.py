@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from tgtrainer.knowledge.types import GLOBAL_SCOPE, chat_scope, user_scope
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.knowledge import KnowledgeStore
+from tgtrainer.storage.knowledge_state import LastSourcesStore
 
 ANN = UserRef(1, "Ann")
 ANN_CHAT = ChatRef(1, "private")
@@ -35,11 +36,20 @@ def model() -> ScriptedChatModel:
 
 
 @pytest.fixture
-def parts(tmp_path: Path, model: ScriptedChatModel) -> tuple[Assistant, Library]:
+def database(tmp_path: Path) -> Iterator[Database]:
+    with Database(tmp_path / "bot.sqlite3") as database:
+        yield database
+
+
+@pytest.fixture
+def parts(
+    tmp_path: Path, database: Database, model: ScriptedChatModel
+) -> tuple[Assistant, Library]:
     settings = Settings(data_dir=tmp_path, system_prompt="Be helpful.")
-    database = Database(settings.database_path)
     library = Library(settings, KnowledgeStore(database), HashingEmbedder())
-    grounder = Grounder(library, top_k=3, min_score=0.2, budget_tokens=400)
+    grounder = Grounder(
+        library, top_k=3, min_score=0.2, budget_tokens=400, sources=LastSourcesStore(database)
+    )
     return Assistant(settings, ConversationStore(database), model, grounder), library
 
 
@@ -60,7 +70,7 @@ def test_scopes_private_group_global() -> None:
 
 
 async def test_passages_reach_the_prompt_and_sources_follow_the_answer(
-    parts: tuple[Assistant, Library], model: ScriptedChatModel
+    parts: tuple[Assistant, Library], model: ScriptedChatModel, database: Database
 ) -> None:
     assistant, library = parts
     await library.learn_text("The ferry to Vellmar leaves at 6:40 from pier 9.", "ferry", "user:1")
@@ -70,7 +80,7 @@ async def test_passages_reach_the_prompt_and_sources_follow_the_answer(
     assert "[1] (ferry)\nThe ferry to Vellmar leaves at 6:40 from pier 9." in system
     assert "cite" in system
     assert shown.endswith("**Sources:**\n[1] ferry")
-    assert [p.document for p in library.last_sources(ANN_CHAT.id)] == ["ferry"]
+    assert [p.document for p in LastSourcesStore(database).get(ANN_CHAT.id)] == ["ferry"]
 
 
 async def test_no_relevant_passage_gives_the_general_knowledge_notice(

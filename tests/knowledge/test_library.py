@@ -1,4 +1,7 @@
-"""The library end to end below the bot: learn, find, replace, forget; scopes never leak."""
+"""The library end to end below the bot: learn, find, replace, forget; scopes never leak.
+
+The library keeps no per-chat state: the waiting /teach and the last sources are
+`core.teaching`'s (tests/core/test_teaching.py)."""
 
 from __future__ import annotations
 
@@ -118,42 +121,6 @@ async def test_bad_input_leaves_nothing_behind(library: Library, tmp_path: Path)
     assert library.documents([ANN]) == []
 
 
-async def test_sources_are_remembered_per_chat(library: Library) -> None:
-    await library.learn_text("Mars has two moons.", "mars", ANN)
-    passages = await library.search("moons of Mars", [ANN], 2)
-    library.remember_sources(10, passages)
-    assert library.last_sources(10) == passages
-    assert library.last_sources(11) == []
-
-
 def test_fts_query_keeps_the_words_that_matter() -> None:
     assert fts_query("What is the code of Zebulon?") == '"code" OR "zebulon"'
     assert fts_query("what is it?") is None
-
-
-def test_a_teach_waiting_for_its_text_survives_a_restart_and_is_taken_once(
-    tmp_path: Path,
-) -> None:
-    settings = Settings()
-    with Database(tmp_path / "kb.sqlite3") as database:
-        library = Library(settings, KnowledgeStore(database), HashingEmbedder())
-        library.await_teaching(chat_id=10, user_id=1, scope=ANN)
-        library.await_teaching(chat_id=-20, user_id=1, scope=GLOBAL_SCOPE)
-    with Database(tmp_path / "kb.sqlite3") as database:  # the bot started again
-        library = Library(settings, KnowledgeStore(database), HashingEmbedder())
-        assert library.take_awaited_teaching(10, 2) is None  # someone else in that chat
-        assert library.take_awaited_teaching(10, 1) == ANN
-        assert library.take_awaited_teaching(10, 1) is None  # the next message is answered
-        assert library.take_awaited_teaching(-20, 1) == GLOBAL_SCOPE
-
-
-def test_a_teach_left_waiting_too_long_lapses(
-    library: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tgtrainer.knowledge import library as library_module
-
-    library.await_teaching(10, 1, ANN)
-    monkeypatch.setattr(library_module, "TEACHING_WAIT_SECONDS", -1)  # the hour has passed
-    assert library.take_awaited_teaching(10, 1) is None
-    monkeypatch.undo()
-    assert library.take_awaited_teaching(10, 1) is None  # and it is gone, not kept for later

@@ -22,8 +22,8 @@ from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
-from tgtrainer.knowledge.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def build_application(
     settings: Settings,
     assistant: Assistant,
     *,
-    library: Library | None = None,
+    teaching: Teaching | None = None,
     voice: Voice | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
@@ -57,10 +57,10 @@ def build_application(
     handlers = Handlers(settings, assistant)
     # Its own group, the first: every update passes the access check before any other handler.
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-2)
-    if library is not None:  # documents: registered first, so their commands come before /unknown
+    if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
-        DocumentHandlers(settings, library, handlers.answer).register(application)
+        DocumentHandlers(teaching, handlers.answer).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
 from tgtrainer.bot.reply import ReplyWriter
+from tgtrainer.bot.status import unfinished_status
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ModelError
 
 log = logging.getLogger(__name__)
@@ -125,12 +128,8 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         chat = chat_ref(update)
-        try:
-            names = await self._assistant.available_models()
-            current = await self._assistant.current_model(chat)
-        except ModelError as error:
-            await message.reply_text(str(error))
-            return
+        names = await self._assistant.available_models()
+        current = await self._assistant.current_model(chat)
         buttons = [
             [
                 InlineKeyboardButton(
@@ -149,11 +148,7 @@ class Handlers:
         assert query is not None and query.data is not None
         chat = chat_ref(update)
         choice = query.data.removeprefix(MODEL_CALLBACK)
-        try:
-            names = await self._assistant.available_models()
-        except ModelError as error:
-            await query.answer(str(error), show_alert=True)
-            return
+        names = await self._assistant.available_models()
         name = (
             names[int(choice[1:])]
             if choice.startswith("#") and choice[1:].isdigit() and int(choice[1:]) < len(names)
@@ -259,14 +254,27 @@ class Handlers:
             await listener(update, context, Answered(turn.text, heard))
 
     async def on_error(self, update: object, context: Context) -> None:
-        """Last resort: log with the update id and tell the user in one sentence."""
+        """The bot's one error boundary: every handler's failure ends here.
+
+        A `UserFacingError` is told by its sentence, anything else by a generic one (the log
+        gets the traceback, the chat never); both are logged with the update id. The sentence
+        finishes the update's unfinished status message if it has one, else it is a reply (an
+        alert for a button). An update that failed goes no further.
+        """
+        error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
-        log.error("update %s failed", update_id, exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
+        if isinstance(error, UserFacingError):
+            level = logging.WARNING if error.__cause__ is not None else logging.INFO
+            log.log(level, "update %s: %r, caused by %r", update_id, error, error.__cause__)
+        else:
+            log.error("update %s failed", update_id, exc_info=error)
+        if isinstance(update, Update):
+            sentence = str(error) if isinstance(error, UserFacingError) else None
             try:
-                await context.bot.send_message(update.effective_chat.id, INTERNAL_ERROR)
+                await _tell_failure(update, context, sentence)
             except Exception:
                 log.exception("update %s: could not tell the user about the failure", update_id)
+        raise ApplicationHandlerStop
 
     def addressed_to_me(self, message: Message, username: str) -> bool:
         """Whether the bot should answer `message` (text or caption) at all."""
@@ -282,6 +290,26 @@ class Handlers:
             return True
         replied = message.reply_to_message
         return bool(replied and replied.from_user and replied.from_user.username == username)
+
+
+async def _tell_failure(update: Update, context: Context, sentence: str | None) -> None:
+    """Say `sentence` (None: the generic one) where the user waits for the update's answer."""
+    status = unfinished_status(update, context)
+    if status is not None:
+        await status.finish(sentence or status.failure)
+        return
+    sentence = sentence or INTERNAL_ERROR
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(sentence, show_alert=True)
+            return
+        except TelegramError:  # the button was answered already: say it in the chat
+            pass
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(sentence)
+        return
+    if update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, sentence)
 
 
 def _model_callback_data(name: str, index: int) -> str:

@@ -13,12 +13,14 @@ from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 
 log = logging.getLogger(__name__)
@@ -47,19 +49,18 @@ async def run_bot(
         raise BotStartError(str(error)) from None
     database = Database(settings.database_path)
     library = build_library(settings, database)
+    sources = LastSourcesStore(database)
     grounder = Grounder(
         library,
         top_k=settings.retrieval_top_k,
         min_score=settings.retrieval_min_score,
         budget_tokens=settings.knowledge_context_tokens,
+        sources=sources,
     )
     voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
-    application = build_application(
-        settings,
-        Assistant(settings, ConversationStore(database), model, grounder),
-        library=library,
-        voice=voice,
-    )
+    assistant = Assistant(settings, ConversationStore(database), model, grounder)
+    teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
+    application = build_application(settings, assistant, teaching=teaching, voice=voice)
     try:
         try:
             await application.initialize()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
@@ -18,8 +18,10 @@ HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by token
 class Turn:
     """One answer in the making: the prompt is fixed when the turn begins.
 
-    Iterate `stream()` for the reply's pieces, then call `finish()` with the ids of the messages
-    that show it, which stores the reply in the conversation.
+    With a grounder, `prepare()` (which `stream()` calls) first puts the chat's relevant passages
+    into the prompt. Iterate `stream()` for the reply's pieces, then call `finish()` with the ids
+    of the messages that show it, which stores the reply in the conversation and, when grounded,
+    the passages it rested on as the chat's sources.
     """
 
     def __init__(
@@ -27,28 +29,40 @@ class Turn:
         store: ConversationStore,
         model: ChatModel,
         chat: ChatRef,
+        user: UserRef,
+        question: str,
         user_message_id: int,
-        prompt: list[ChatMessage],
+        history: list[ChatMessage],
+        system_prompt: str,
         model_name: str | None,
-        ground: Callable[[], Awaitable[tuple[list[ChatMessage], Grounding]]] | None = None,
         grounder: Grounder | None = None,
     ) -> None:
         self._store = store
         self._model = model
         self._chat = chat
+        self._user = user
+        self._question = question
         self._user_message_id = user_message_id
-        self.prompt = prompt
+        self._history = history
+        self._system_prompt = system_prompt
+        self._budget = model.context_tokens - model.max_reply_tokens
+        self.prompt = fit_to_context(system_prompt, history, model.count_tokens, self._budget)
         self.model_name = model_name
         self.text = ""
-        self._ground = ground
         self._grounder = grounder
         self.grounding: Grounding | None = None
 
     async def prepare(self) -> None:
         """Retrieve the chat's relevant passages into the prompt (once; `stream` calls it)."""
-        if self._ground is not None:
-            self.prompt, self.grounding = await self._ground()
-            self._ground = None
+        if self._grounder is None or self.grounding is not None:
+            return
+        count = self._model.count_tokens
+        # Passages get at most half the prompt: the conversation keeps the rest.
+        grounding = await self._grounder.ground(
+            self._chat, self._user, self._question, self._system_prompt, count, self._budget // 2
+        )
+        self.prompt = fit_to_context(grounding.system_prompt, self._history, count, self._budget)
+        self.grounding = grounding
 
     @property
     def display_text(self) -> str:
@@ -70,7 +84,7 @@ class Turn:
             self._chat.id, self._user_message_id, self.text, telegram_message_ids
         )
         if self._grounder is not None and self.grounding is not None:
-            self._grounder.retriever.remember_sources(self._chat.id, self.grounding.passages)
+            self._grounder.remember(self._chat, self.grounding)
 
 
 class Assistant:
@@ -104,27 +118,17 @@ class Assistant:
             for stored in self._store.history(chat.id, HISTORY_ROWS)
             if stored.id <= incoming.id
         ]
-        budget = self._model.context_tokens - self._model.max_reply_tokens
-        system = self.system_prompt(chat)
-        count = self._model.count_tokens
-        prompt = fit_to_context(system, history, count, budget)
-        grounder = self.grounder
-
-        async def ground() -> tuple[list[ChatMessage], Grounding]:
-            assert grounder is not None
-            # Passages get at most half the prompt: the conversation keeps the rest.
-            grounding = await grounder.ground(chat, user, text, system, count, budget // 2)
-            return fit_to_context(grounding.system_prompt, history, count, budget), grounding
-
         return Turn(
             self._store,
             self._model,
             chat,
+            user,
+            text,
             incoming.id,
-            prompt,
+            history,
+            self.system_prompt(chat),
             self._store.settings(chat.id).model,
-            ground if grounder is not None else None,
-            grounder,
+            self.grounder,
         )
 
     def already_answered(self, chat: ChatRef, message_id: int) -> bool:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, Passage, chat_scope, user_scope
+from tgtrainer.storage.knowledge_state import LastSourcesStore
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ class Retriever(Protocol):
     async def search(self, query: str, scopes: Sequence[str], k: int) -> list[Passage]: ...
 
     def has_documents(self, scopes: Sequence[str]) -> bool: ...
-
-    def remember_sources(self, chat_id: int, passages: Sequence[Passage]) -> None: ...
 
 
 def scopes_for(chat: ChatRef, user: UserRef | None) -> list[str]:
@@ -57,13 +56,23 @@ class Grounding:
 
 
 class Grounder:
+    """Grounds each question in the chat's documents, and remembers what each chat's last
+    answer rested on (for /sources) in `sources`; without one, nothing is remembered."""
+
     def __init__(
-        self, retriever: Retriever, *, top_k: int, min_score: float, budget_tokens: int
+        self,
+        retriever: Retriever,
+        *,
+        top_k: int,
+        min_score: float,
+        budget_tokens: int,
+        sources: LastSourcesStore | None = None,
     ) -> None:
         self.retriever = retriever
         self._top_k = top_k
         self._min_score = min_score
         self._budget = budget_tokens
+        self._sources = sources
 
     async def ground(
         self,
@@ -102,6 +111,12 @@ class Grounder:
         if not kept:
             return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
         return Grounding(header + "\n\n" + "\n\n".join(blocks), kept)
+
+    def remember(self, chat: ChatRef, grounding: Grounding) -> None:
+        """The answer grounded in `grounding` was sent in `chat`: its passages are the chat's
+        sources now (none when the documents had nothing)."""
+        if self._sources is not None:
+            self._sources.save(chat.id, grounding.passages)
 
 
 def source_list(passages: Sequence[Passage]) -> str:

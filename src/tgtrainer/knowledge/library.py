@@ -1,5 +1,6 @@
 """The knowledge base: learn documents (extract -> clean -> chunk -> embed -> index) and search
-them (BM25 and dense vectors, fused by reciprocal rank)."""
+them (BM25 and dense vectors, fused by reciprocal rank). It keeps no per-chat state: who may
+teach what, and where, is `core.teaching`'s to decide."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,7 +33,6 @@ RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 COMMON_SHARE = 0.05  # words in more of the chunks than this are left to the dense search
 COMMON_FLOOR = 500  # ...but small indexes keep every word: scoring them all is cheap
 LEXICAL_WIDE = 200  # BM25 hits over every scope, before keeping the chat's own
-TEACHING_WAIT_SECONDS = 3600  # after /teach, how long the next message is taken as the text
 LEXICAL_ENOUGH = 5  # fewer of the chat's own among them: search again, joined with scopes
 _STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from has have how i if in is it its of on or
@@ -262,22 +261,3 @@ class Library:
                 index.add(list(ids), scopes, matrix)
                 self._index = index
             return self._index
-
-    # -- what each chat's last answer rested on ----------------------------------------------
-
-    def remember_sources(self, chat_id: int, passages: Sequence[Passage]) -> None:
-        self._store.save_last_sources(chat_id, passages)
-
-    def last_sources(self, chat_id: int) -> list[Passage]:
-        return self._store.last_sources(chat_id)
-
-    # -- /teach said, the text to learn still to come ----------------------------------------
-
-    def await_teaching(self, chat_id: int, user_id: int, scope: str) -> None:
-        """The next text or file `user_id` sends in `chat_id` is learned into `scope`."""
-        self._store.await_teaching(chat_id, user_id, scope)
-
-    def take_awaited_teaching(self, chat_id: int, user_id: int) -> str | None:
-        """The scope of a /teach still waiting for its text (for `TEACHING_WAIT_SECONDS`), once."""
-        since = time.time() - TEACHING_WAIT_SECONDS
-        return self._store.take_awaited_teaching(chat_id, user_id, since)

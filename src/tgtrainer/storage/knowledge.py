@@ -9,10 +9,9 @@ nothing behind.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -268,49 +267,3 @@ class KnowledgeStore:
             return ids, scopes, np.zeros((0, 0), dtype=np.float32)
         matrix = np.vstack([np.frombuffer(row[2], dtype=np.float32) for row in rows])
         return ids, scopes, matrix
-
-    # -- the passages behind each chat's last answer -------------------------------------------
-
-    def save_last_sources(self, chat_id: int, passages: Sequence[Passage]) -> None:
-        with self._db:
-            self._db.execute(
-                """INSERT INTO kb_last_sources (chat_id, passages, created_at) VALUES (?, ?, ?)
-                   ON CONFLICT(chat_id) DO UPDATE SET passages = excluded.passages,
-                       created_at = excluded.created_at""",
-                (chat_id, json.dumps([asdict(p) for p in passages]), time.time()),
-            )
-
-    def last_sources(self, chat_id: int) -> list[Passage]:
-        row = self._db.execute(
-            "SELECT passages FROM kb_last_sources WHERE chat_id = ?", (chat_id,)
-        ).fetchone()
-        return [] if row is None else [Passage(**item) for item in json.loads(row[0])]
-
-    # -- /teach said, the text to learn still to come ----------------------------------------
-
-    def await_teaching(self, chat_id: int, user_id: int, scope: str) -> None:
-        with self._db:
-            self._db.execute(
-                """INSERT INTO kb_teaching_awaited (chat_id, user_id, scope, created_at)
-                   VALUES (?, ?, ?, ?)
-                   ON CONFLICT(chat_id, user_id) DO UPDATE SET scope = excluded.scope,
-                       created_at = excluded.created_at""",
-                (chat_id, user_id, scope, time.time()),
-            )
-
-    def take_awaited_teaching(self, chat_id: int, user_id: int, since: float) -> str | None:
-        """The scope `user_id` asked to teach in `chat_id` at or after `since`, once; None if
-        they did not."""
-        key = (chat_id, user_id)
-        # A read first: this runs for every message, and nearly none is awaited.
-        row = self._db.execute(
-            "SELECT scope, created_at FROM kb_teaching_awaited WHERE chat_id = ? AND user_id = ?",
-            key,
-        ).fetchone()
-        if row is None:
-            return None
-        with self._db:
-            self._db.execute(
-                "DELETE FROM kb_teaching_awaited WHERE chat_id = ? AND user_id = ?", key
-            )
-        return str(row[0]) if row[1] >= since else None
