@@ -118,7 +118,9 @@ async def evaluate(
     for name, text in topics().items():
         path = corpus / f"{name}.txt"
         path.write_text(text)
-        chunks += (await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)).document.chunks
+        chunks += (
+            await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)
+        ).document.chunks
     learn_seconds = time.perf_counter() - started
     questions = json.loads(QUESTIONS.read_text())
     ranks: list[int | None] = []

@@ -15,7 +15,7 @@ import click
 
 from tgtrainer.config import ConfigurationError, Settings, load_settings
 from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
-from tgtrainer.knowledge.extract import admit
+from tgtrainer.knowledge.extract import SUPPORTED, admit
 from tgtrainer.knowledge.types import GLOBAL_SCOPE
 
 _SCOPE = re.compile(r"^(global|user:-?\d+|chat:-?\d+)$")
@@ -49,11 +49,10 @@ def kb() -> None:
     """Teach and query the knowledge base the bot answers from."""
 
 
-@kb.command()
+@kb.command(help=f"Learn FILES into SCOPE. Formats: {SUPPORTED}.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--scope", default=GLOBAL_SCOPE, show_default=True, callback=_scope)
 def add(files: Sequence[str], scope: str) -> None:
-    """Learn FILES (PDF, DOCX, TXT, Markdown, HTML, CSV, JSON, EPUB) into SCOPE."""
     settings = _settings()
     database, library = _open(settings)
     failures = 0
@@ -71,7 +70,8 @@ def add(files: Sequence[str], scope: str) -> None:
                     bar.render_progress()
 
                 try:
-                    admitted = admit(path.name, None, path.stat().st_size, library.limits)
+                    size = (await asyncio.to_thread(path.stat)).st_size
+                    admitted = admit(path.name, None, size, library.limits)
                     result = await library.learn_file(path, admitted, scope, progress=show)
                     outcome = {"known": "already known", "replaced": "replaced"}.get(
                         result.status, "learned"

@@ -42,7 +42,9 @@ async def test_a_learned_pdf_answers_with_its_page(library: Library, tmp_path: P
     pages = ["Nothing here but weather.", "The vault code of Zebulon station is 4417."]
     path = file(tmp_path, "station.pdf", make_pdf(pages))
     progress: list[str] = []
-    result = await library.learn_file(path, admit("station.pdf", None, None), ANN, progress=progress.append)
+    result = await library.learn_file(
+        path, admit("station.pdf", None, None), ANN, progress=progress.append
+    )
     assert result.status == "learned"
     assert (result.document.pages, result.document.chunks) == (2, 2)
     assert "Reading page 2/2..." in progress and "Learning passage 2/2..." in progress
@@ -55,7 +57,9 @@ async def test_the_same_file_is_known_and_a_new_version_replaces(
     library: Library, tmp_path: Path
 ) -> None:
     first = file(tmp_path, "a.docx", make_docx("Notes", [("Pets", "The cat is called Miso.")]))
-    assert (await library.learn_file(first, admit("notes.docx", None, None), ANN)).status == "learned"
+    assert (
+        await library.learn_file(first, admit("notes.docx", None, None), ANN)
+    ).status == "learned"
     assert (await library.learn_file(first, admit("notes.docx", None, None), ANN)).status == "known"
     second = file(tmp_path, "b.docx", make_docx("Notes", [("Pets", "The dog is called Pesto.")]))
     result = await library.learn_file(second, admit("notes.docx", None, None), ANN)

@@ -34,7 +34,7 @@ from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.config import Settings
 from tgtrainer.core.grounding import scopes_for, teaching_scope
 from tgtrainer.knowledge.errors import DocumentError, EmbeddingError
-from tgtrainer.knowledge.extract import admit
+from tgtrainer.knowledge.extract import SUPPORTED, admit
 from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult
 
@@ -316,8 +316,8 @@ class DocumentHandlers:
         documents = self._library.documents(scopes_for(chat, user))
         if not documents:
             await message.reply_text(
-                "I have no documents for this chat yet. Send me a file (PDF, DOCX, TXT, "
-                "Markdown, HTML, CSV, JSON, EPUB) or use /teach."
+                "I have no documents for this chat yet. Send me a file or use /teach; I read "
+                f"{SUPPORTED}."
             )
             return
         lines, buttons = [], []
