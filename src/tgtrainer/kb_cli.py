@@ -18,7 +18,7 @@ import click
 
 from tgtrainer.config import ConfigurationError, Settings, load_settings
 from tgtrainer.errors import UserFacingError
-from tgtrainer.knowledge.extract import admit
+from tgtrainer.knowledge.extract import SUPPORTED, admit
 from tgtrainer.knowledge.types import GLOBAL_SCOPE
 
 _SCOPE = re.compile(r"^(global|user:-?\d+|chat:-?\d+)$")
@@ -62,11 +62,10 @@ def kb() -> None:
     """Teach and query the knowledge base the bot answers from."""
 
 
-@kb.command()
+@kb.command(help=f"Learn FILES into SCOPE. Formats: {SUPPORTED}.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--scope", default=GLOBAL_SCOPE, show_default=True, callback=_scope)
 def add(files: Sequence[str], scope: str) -> None:
-    """Learn FILES (PDF, DOCX, TXT, Markdown, HTML, CSV, JSON, EPUB) into SCOPE."""
     settings = _settings()
     database, library = _open(settings)
     failures = 0

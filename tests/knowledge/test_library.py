@@ -112,6 +112,18 @@ async def test_the_vectors_survive_a_restart(database: Database, tmp_path: Path)
     assert hit.document == "saturn" and hit.score > 0.5
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("blank.txt", b" \n\t\n "), ("bom.txt", b"\xef\xbb\xbf"), ("ctrl.md", b"# \x01\x02\n")],
+)
+async def test_a_file_without_text_is_refused_by_its_name(
+    library: Library, tmp_path: Path, name: str, data: bytes
+) -> None:
+    with pytest.raises(NoTextError, match=rf"^I found no text in {name}\.$"):
+        await library.learn_file(file(tmp_path, name, data), admit(name, None, None), ANN)
+    assert library.documents([ANN]) == []
+
+
 async def test_bad_input_leaves_nothing_behind(library: Library, tmp_path: Path) -> None:
     big = file(tmp_path, "big.txt", b"x " * 600_000)
     with pytest.raises(DocumentTooLargeError, match="up to 1 MB"):

