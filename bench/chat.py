@@ -145,10 +145,8 @@ async def measure(
         TELEGRAM_API_URL=sandbox.url,
         TELEGRAM_RATE_LIMIT="false",
         LOG_LEVEL="WARNING",
-        # Everything on the OpenAI-compatible server, as the baseline: no local speech models
-        # loading in the background while the chat path is measured.
-        STT_BACKEND="openai",
-        TTS_BACKEND="openai",
+        # Speech as a user gets it by default (local Whisper and Piper): a text-only run must
+        # not pay for models it never uses, and this is where it would show.
     )
     async with SandboxClient(sandbox.url) as client:
         process = await start_bot(kind, env, data_dir / f"{kind}.log", client)

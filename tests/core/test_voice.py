@@ -11,6 +11,8 @@ from tests.support.media import inspect, jfk_recording, silence, to_voice_note
 from tgtrainer.config import Settings
 from tgtrainer.core import ChatRef, UserRef
 from tgtrainer.core.voice import Voice, language_code
+from tgtrainer.speech.audio import Recording
+from tgtrainer.speech.base import Transcript
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError, SpeechConfigurationError
 from tgtrainer.storage import Database
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
@@ -113,6 +115,65 @@ async def test_no_voice_for_the_language_means_no_voice_note(
     voice.set_language(CHAT, "ja")
     assert await voice.voice_reply(CHAT, "Konnichiwa.", heard=None) is None
     assert tts.pieces == []
+
+
+class LazySpeechToText(ScriptedSpeechToText):
+    """Loads on first use, as the local models do."""
+
+    def __init__(self) -> None:
+        super().__init__("hello there")
+        self.is_loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self.is_loaded
+
+    async def warm_up(self) -> None:
+        self.is_loaded = True
+
+    async def transcribe_recording(
+        self, recording: Recording, *, language: str | None, fallback: str | None = None
+    ) -> Transcript:
+        await self.warm_up()
+        return await super().transcribe_recording(recording, language=language, fallback=fallback)
+
+
+class LazyTextToSpeech(ToneTextToSpeech):
+    def __init__(self) -> None:
+        super().__init__(("en",))
+        self.is_loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self.is_loaded
+
+    async def warm_up(self) -> None:
+        self.is_loaded = True
+
+
+async def test_what_a_message_still_needs_loaded_depends_on_the_chat(tmp_path: Path) -> None:
+    stt, tts = LazySpeechToText(), LazyTextToSpeech()
+    voice = make_voice(tmp_path, stt, tts)
+    assert voice.still_loading(CHAT, spoken=True)
+    assert not voice.still_loading(CHAT, spoken=False)  # typed, and answered in text only
+    voice.set_reply_mode(CHAT, "always")
+    assert voice.still_loading(CHAT, spoken=False)  # its answer will be read aloud
+    voice.set_reply_mode(CHAT, "spoken")
+    await stt.warm_up()
+    assert voice.still_loading(CHAT, spoken=True)  # the voice is not loaded yet
+    voice.set_reply_mode(CHAT, "off")
+    assert not voice.still_loading(CHAT, spoken=True)
+
+
+async def test_the_first_voice_note_loads_the_voice_for_its_answer(tmp_path: Path) -> None:
+    stt, tts = LazySpeechToText(), LazyTextToSpeech()
+    voice = make_voice(tmp_path, stt, tts)
+    voice.set_reply_mode(CHAT, "off")
+    await voice.listen(CHAT, USER, to_voice_note(jfk_recording()))
+    assert not tts.loaded  # its answer stays text: no voice needed
+    voice.set_reply_mode(CHAT, "spoken")
+    await voice.listen(CHAT, USER, to_voice_note(jfk_recording()))
+    assert tts.loaded and not voice.still_loading(CHAT, spoken=True)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import av
@@ -126,6 +127,22 @@ async def marker(client: SandboxClient, chat_id: int, text: str) -> None:
         until=lambda fresh: any(text in m["text"] for m in fresh),
         timeout=ANSWER_TIMEOUT,
     )
+
+
+def loaded_libraries(bot: BotProcess) -> str:
+    assert bot.process is not None
+    return Path(f"/proc/{bot.process.pid}/maps").read_text()
+
+
+async def test_speech_loads_with_the_first_voice_note_not_at_start(
+    client: SandboxClient, chat_id: int, bot: BotProcess
+) -> None:
+    await marker(client, chat_id, "Only typing so far.")
+    heavy = ("ctranslate2", "onnxruntime", "/av/", "av.libs", "tokenizers")
+    assert [name for name in heavy if name in loaded_libraries(bot)] == []
+    await send_and_wait(client, chat_id, silence(1), until=one_text)
+    assert "/av/" in loaded_libraries(bot)  # decoding it needed FFmpeg; silence needs no model
+    assert "ctranslate2" not in loaded_libraries(bot)
 
 
 async def test_the_jfk_voice_note_is_transcribed_answered_and_answered_aloud(

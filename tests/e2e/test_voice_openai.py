@@ -75,6 +75,8 @@ async def test_voice_video_and_audio_files_are_heard_and_answered_aloud(
     transcription, speech = fake_openai.audio_requests
     assert transcription["endpoint"] == "transcriptions" and transcription["language"] == "en"
     assert inspect(transcription["file_bytes"])[4] == pytest.approx(2.0, abs=0.1)
+    assert transcription["file_bytes"] == recording  # uploaded as received, not re-encoded
+    assert transcription["file_name"] == ("voice.mp4" if kind.startswith("video") else "voice.ogg")
     assert fake_openai.requests[-1]["messages"][-1]["content"] == fake_openai.transcript
     assert speech["voice"] == "echo" and speech["response_format"] == "opus"
     assert speech["input"] == f"You said: {fake_openai.transcript}"

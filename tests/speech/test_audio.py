@@ -10,12 +10,16 @@ from tgtrainer.speech.audio import (
     VOICE_RATE,
     Pcm,
     decode,
-    duration,
+    decode_recording,
     encode_ogg_opus,
     encode_voice_note,
     is_silent,
 )
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError
+
+
+def duration(data: bytes) -> float:
+    return decode_recording(data, 8_000).duration
 
 
 def tone(seconds: float, rate: int = 22_050, hertz: float = 440.0) -> Pcm:
@@ -86,6 +90,14 @@ def test_a_truncated_voice_note_is_refused_or_decodes_shorter() -> None:
 def test_decoding_stops_past_the_limit() -> None:
     with pytest.raises(AudioTooLongError):
         decode(jfk_recording(), 16_000, max_seconds=5)
+
+
+def test_a_recording_keeps_the_file_as_received_and_names_its_container() -> None:
+    note = to_voice_note(jfk_recording())
+    recording = decode_recording(note, 16_000)
+    assert recording.data == note and recording.container == "ogg"
+    assert recording.duration == pytest.approx(11.0, abs=0.05)
+    assert decode_recording(jfk_recording(), 16_000).container != "ogg"
 
 
 def test_long_voice_notes_stay_under_a_megabyte() -> None:

@@ -12,12 +12,11 @@ import pytest
 from tests.support.media import JFK_TEXT, inspect, jfk_recording
 from tests.support.wer import word_error_rate
 from tgtrainer.config import Settings
-from tgtrainer.llm.weights import file_sha256
-from tgtrainer.speech.audio import decode
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.speech.piper_local import EspeakVoice, LocalTextToSpeech
 from tgtrainer.speech.whisper_local import WhisperSpeechToText
 from tgtrainer.speech.whisper_weights import WHISPER_BASE_SHA256, bundled_whisper_base
+from tgtrainer.weights import file_sha256
 
 pytestmark = pytest.mark.speech_model
 SENTENCE = "The quick brown fox jumps over the lazy dog."
@@ -57,9 +56,8 @@ def test_whisper_base_is_joined_once_verified_and_complete(data_dir: Path) -> No
 async def test_whisper_base_hears_jfk_within_10_percent_wer(
     whisper_base: WhisperSpeechToText,
 ) -> None:
-    samples = decode(jfk_recording(), 16_000)
     for language in (None, "en"):
-        transcript = await whisper_base.transcribe(samples, language=language)
+        transcript = await whisper_base.transcribe(jfk_recording(), language=language)
         assert transcript.language == "en"
         assert word_error_rate(JFK_TEXT, transcript.text) <= 0.10, transcript.text
 
@@ -72,7 +70,7 @@ async def test_piper_speaks_english_that_whisper_understands(
     container, codec, rate, channels, seconds = inspect(note.data)
     assert (container, codec, rate, channels) == ("ogg", "opus", 48_000, 1)
     assert seconds == pytest.approx(note.duration, abs=0.03) and 1.5 < seconds < 6
-    heard = await whisper_base.transcribe(decode(note.data, 16_000), language=None, fallback="en")
+    heard = await whisper_base.transcribe(note.data, language=None, fallback="en")
     assert word_error_rate(SENTENCE, heard.text) <= 0.2, heard.text
 
 
@@ -89,7 +87,7 @@ async def test_espeak_speaks_the_other_languages(
     assert not EspeakVoice().speaks("xx")
     note = await tts.speak("Guten Morgen. Wie geht es dir heute?", language="de", max_seconds=30)
     assert note is not None and 1 < note.duration < 8
-    heard = await whisper_base.transcribe(decode(note.data, 16_000), language="de")
+    heard = await whisper_base.transcribe(note.data, language="de")
     assert word_error_rate("Guten Morgen. Wie geht es dir heute?", heard.text) <= 0.5, heard.text
 
 
@@ -98,7 +96,7 @@ async def test_tiny_en_transcribes_english(tts: LocalTextToSpeech, data_dir: Pat
     assert isinstance(stt, WhisperSpeechToText) and stt.name == "tiny.en"
     note = await tts.speak(SENTENCE, language="en", max_seconds=30)
     assert note is not None
-    heard = await stt.transcribe(decode(note.data, 16_000), language=None)
+    heard = await stt.transcribe(note.data, language=None)
     assert heard.language == "en"
     assert word_error_rate(SENTENCE, heard.text) <= 0.3, heard.text
 
@@ -108,14 +106,12 @@ async def test_a_short_clip_keeps_a_sure_language_and_falls_back_when_unsure(
 ) -> None:
     english = await tts.speak("What is the capital of France?", language="en", max_seconds=30)
     assert english is not None
-    sure = await whisper_base.transcribe(decode(english.data, 16_000), language=None, fallback="de")
+    sure = await whisper_base.transcribe(english.data, language=None, fallback="de")
     assert sure.language == "en"
     if tts.espeak is None:
         return
     # espeak-ng's robotic French is a clip Whisper cannot place (it guesses Japanese or so)
     robotic = await tts.speak("Le temps sera ensoleillé demain.", language="fr", max_seconds=30)
     assert robotic is not None
-    unsure = await whisper_base.transcribe(
-        decode(robotic.data, 16_000), language=None, fallback="fr"
-    )
+    unsure = await whisper_base.transcribe(robotic.data, language=None, fallback="fr")
     assert unsure.language == "fr"

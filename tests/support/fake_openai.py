@@ -89,7 +89,8 @@ class FakeOpenAIServer:
         self.transcript = "Hello from the fake transcriber."
         """What `POST /v1/audio/transcriptions` hears in any audio."""
         self.audio_requests: list[dict[str, Any]] = []
-        """The fields of every audio request (the uploaded file as `file_bytes`)."""
+        """The fields of every audio request (the uploaded file as `file_bytes`, its name as
+        `file_name`)."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -257,6 +258,7 @@ class FakeOpenAIServer:
         upload = form.get("file")
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         fields["file_bytes"] = upload.file.read() if isinstance(upload, web.FileField) else b""
+        fields["file_name"] = upload.filename if isinstance(upload, web.FileField) else None
         self.audio_requests.append({"endpoint": "transcriptions", **fields})
         refused = self._refusal(request)
         if refused is not None:

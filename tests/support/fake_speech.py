@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tgtrainer.speech.audio import Pcm, Samples
+from tgtrainer.speech.audio import Pcm, Recording
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
 
 
@@ -15,12 +15,11 @@ class ScriptedSpeechToText(SpeechToText):
         self.language = language
         self.calls: list[tuple[float, str | None, str | None]] = []
 
-    async def transcribe_samples(
-        self, samples: Samples, *, language: str | None, fallback: str | None = None
+    async def transcribe_recording(
+        self, recording: Recording, *, language: str | None, fallback: str | None = None
     ) -> Transcript:
-        seconds = len(samples) / self.sample_rate
-        self.calls.append((seconds, language, fallback))
-        return Transcript(self.text, language or self.language, seconds)
+        self.calls.append((recording.duration, language, fallback))
+        return Transcript(self.text, language or self.language, recording.duration)
 
 
 class ToneTextToSpeech(TextToSpeech):

@@ -20,6 +20,8 @@ from telegram.ext import (
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.updates import PerChatUpdateProcessor
+from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
+from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.teaching import Teaching
@@ -54,13 +56,13 @@ def build_application(
         .post_init(_register_commands)
         .build()
     )
-    handlers = Handlers(settings, assistant)
+    handlers = Handlers(settings, assistant, VoiceReplies(voice) if voice is not None else None)
     # Its own group, the first: every update passes the access check before any other handler.
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-2)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
-        DocumentHandlers(teaching, handlers.answer).register(application)
+        DocumentHandlers(teaching, handlers.reply).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),
@@ -85,8 +87,6 @@ def build_application(
 def _voice_handlers(settings: Settings, handlers: Handlers, voice: Voice) -> list[BaseHandler]:  # type: ignore[type-arg]
     """/voice, /language and their buttons; voice notes, audio and video. They go before the
     catch-alls for unknown commands and for messages that are not text."""
-    from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
-
     voice_handlers = VoiceHandlers(settings, handlers, voice)
     return [
         CommandHandler("voice", voice_handlers.voice_command),

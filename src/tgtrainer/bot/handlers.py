@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -55,7 +55,10 @@ class Answered:
     heard: Heard | None
 
 
-AnswerListener = Callable[[Update, ContextTypes.DEFAULT_TYPE, Answered], Awaitable[None]]
+class Speaker(Protocol):
+    """Reads an answer aloud in the chat when the chat wants it (`bot.voice.VoiceReplies`)."""
+
+    async def speak(self, update: Update, context: Context, answered: Answered) -> None: ...
 
 
 def chat_ref(update: Update) -> ChatRef:
@@ -77,11 +80,13 @@ def command_argument(message: Message) -> str:
 
 
 class Handlers:
-    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+    def __init__(
+        self, settings: Settings, assistant: Assistant, speaker: Speaker | None = None
+    ) -> None:
+        """`speaker` None: this server never answers aloud."""
         self._settings = settings
         self._assistant = assistant
-        self.answer_listeners: list[AnswerListener] = []
-        """Called after each answer is sent (voice replies hook in here)."""
+        self._speaker = speaker
 
     def already_answered(self, update: Update) -> bool:
         """Was this update's message answered before (delivered again after a restart)?"""
@@ -202,7 +207,21 @@ class Handlers:
         if not self._addressed_to_me(message, username):
             return
         question = message.text.replace(f"@{username}", "").strip() or message.text
-        await self.answer(update, context, question)
+        await self.reply(update, context, question)
+
+    async def reply(
+        self,
+        update: Update,
+        context: Context,
+        question: str,
+        *,
+        heard: Heard | None = None,
+    ) -> None:
+        """Answer `question` in text, then aloud when the chat wants it: the one path for
+        typed questions, spoken ones (`heard`) and questions asked in a file's caption."""
+        answered = await self.answer(update, context, question, heard=heard)
+        if answered is not None and self._speaker is not None:
+            await self._speaker.speak(update, context, answered)
 
     async def answer(
         self,
@@ -211,11 +230,12 @@ class Handlers:
         question: str,
         *,
         heard: Heard | None = None,
-    ) -> None:
-        """Answer `question` in the update's chat: the one path for typed and spoken messages.
+    ) -> Answered | None:
+        """Answer `question` in text in the update's chat; what was answered, or None when
+        nothing was (already answered, or the model failed: the user was told).
 
         `heard` says the question was spoken (its transcript); when `heard.show` is set, a short
-        quote of it stands above the answer. Listeners hear of every answer sent.
+        quote of it stands above the answer.
         """
         message = update.effective_message
         assert message is not None
@@ -223,7 +243,7 @@ class Handlers:
         turn = self._assistant.begin_turn(chat, user_ref(update), question, message.message_id)
         if turn is None:
             log.info("update %s: already answered, skipped", update.update_id)
-            return
+            return None
         writer = ReplyWriter(
             context.bot,
             chat.id,
@@ -245,13 +265,12 @@ class Handlers:
                     "update %s: model error: %r", update.update_id, error.__cause__ or error
                 )
                 await writer.fail(str(error))
-                return
+                return None
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
-            return
+            return None
         turn.finish(await writer.finish(above + turn.display_text))
-        for listener in self.answer_listeners:
-            await listener(update, context, Answered(turn.text, heard))
+        return Answered(turn.text, heard)
 
     async def on_error(self, update: object, context: Context) -> None:
         """The bot's one error boundary: every handler's failure ends here.

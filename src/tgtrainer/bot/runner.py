@@ -79,7 +79,7 @@ async def run_bot(
             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
         )
         await application.start()
-        warm_up = asyncio.create_task(_warm_up(model, voice))
+        warm_up = asyncio.create_task(_warm_up(model))
         log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
@@ -98,12 +98,10 @@ async def run_bot(
         log.info("stopped")
 
 
-async def _warm_up(model: ChatModel, voice: Voice) -> None:
+async def _warm_up(model: ChatModel) -> None:
+    """Load the chat model, which every message needs; the speech models and the local embedder
+    load on first use (a text-only bot never holds them)."""
     try:
         await model.warm_up()
     except Exception:  # the first message will meet the same error and explain it to the user
         log.exception("the chat model could not be loaded ahead of time")
-    try:
-        await voice.warm_up()
-    except Exception:  # the first voice message will meet the same error and say so
-        log.exception("the speech models could not be loaded ahead of time")

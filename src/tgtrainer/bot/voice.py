@@ -1,5 +1,5 @@
 """Voice in the chat: voice notes, audio files and videos are transcribed and answered like
-typed messages; answers can come back as voice notes; /voice and /language set it up per chat.
+typed messages (answers read aloud: `bot.voice_reply`); /voice and /language set it up per chat.
 
 Limits are checked on what Telegram tells about a file before anything is downloaded. Files are
 held in memory only, and their URLs (which contain the bot token) are never logged.
@@ -10,22 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyParameters,
-    Update,
-)
-from telegram.constants import ChatAction, ChatType, FileSizeLimit
-from telegram.error import BadRequest, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, FileSizeLimit
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
-from tgtrainer.bot.handlers import Answered, Handlers, Heard, chat_ref, command_argument, user_ref
+from tgtrainer.bot.handlers import Handlers, Heard, chat_ref, command_argument, user_ref
 from tgtrainer.bot.typing_indicator import chat_action
+from tgtrainer.bot.voice_reply import with_loading_notice
 from tgtrainer.config import Settings
 from tgtrainer.core.voice import Voice, language_code
-from tgtrainer.speech.audio import VoiceNote
 from tgtrainer.speech.errors import SpeechError
 from tgtrainer.storage.voice_settings import REPLY_MODES, ReplyMode
 
@@ -67,7 +61,6 @@ LANGUAGES = (
     ("it", "Italiano"),
     ("pt", "Português"),
 )
-VOICE_FILE_NAME = "answer.ogg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +101,6 @@ class VoiceHandlers:
         self._settings = settings
         self._handlers = handlers
         self._voice = voice
-        handlers.answer_listeners.append(self.after_answer)
 
     # -- listening -------------------------------------------------------------------------
 
@@ -139,7 +131,11 @@ class VoiceHandlers:
         async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
             try:
                 data = await self._download(context, media)
-                transcript = await self._voice.listen(chat, user, data)
+                transcript = await with_loading_notice(
+                    message,
+                    self._voice.listen(chat, user, data),
+                    lambda: self._voice.still_loading(chat, spoken=True),
+                )
             except SpeechError as error:
                 log.warning("update %s: cannot transcribe: %r", update.update_id, error)
                 await message.reply_text(str(error))
@@ -159,7 +155,7 @@ class VoiceHandlers:
             await message.reply_text(NOTHING_HEARD)
             return
         show = self._voice.settings(chat).show_transcript
-        await self._handlers.answer(
+        await self._handlers.reply(
             update,
             context,
             transcript.text,
@@ -171,67 +167,6 @@ class VoiceHandlers:
         # The File's URL carries the bot token: it is used here and never logged or kept.
         telegram_file = await context.bot.get_file(media.file_id)
         return bytes(await telegram_file.download_as_bytearray())
-
-    # -- speaking --------------------------------------------------------------------------
-
-    async def after_answer(self, update: Update, context: Context, answer: Answered) -> None:
-        """Read the answer aloud when the chat's voice mode asks for it."""
-        chat = chat_ref(update)
-        if not self._voice.wants_voice_reply(chat, spoken=answer.heard is not None):
-            return
-        async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
-            try:
-                note = await self._voice.voice_reply(
-                    chat, answer.text, heard=answer.heard.language if answer.heard else None
-                )
-            except SpeechError as error:  # the text answer is there: the voice is a bonus
-                log.warning("update %s: no voice answer: %r", update.update_id, error)
-                return
-        if note is not None:
-            message = update.effective_message
-            reply_to = None
-            if message is not None and message.chat.type != ChatType.PRIVATE:
-                reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-            await self._send_voice(context, chat.id, note, reply_to, update.update_id)
-
-    async def _send_voice(
-        self,
-        context: Context,
-        chat_id: int,
-        note: VoiceNote,
-        reply_to: ReplyParameters | None,
-        update_id: int,
-    ) -> None:
-        """sendVoice; if the user's privacy settings forbid voice messages, sendAudio; if that
-        fails too, the text answer stands alone."""
-        try:
-            await context.bot.send_voice(
-                chat_id,
-                note.data,
-                duration=note.whole_seconds,
-                filename=VOICE_FILE_NAME,
-                reply_parameters=reply_to,
-            )
-            return
-        except BadRequest as error:
-            if "voice_messages_forbidden" not in error.message.lower():
-                log.warning("update %s: voice answer refused: %s", update_id, error.message)
-                return
-            log.info("update %s: voice messages forbidden, sending an audio file", update_id)
-        except TelegramError as error:
-            log.warning("update %s: voice answer not sent: %s", update_id, error)
-            return
-        try:
-            await context.bot.send_audio(
-                chat_id,
-                note.data,
-                duration=note.whole_seconds,
-                filename=VOICE_FILE_NAME,
-                title="Answer",
-                reply_parameters=reply_to,
-            )
-        except TelegramError as error:
-            log.warning("update %s: audio answer not sent either: %s", update_id, error)
 
     # -- /voice and /language -------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Listening and speaking for a chat: which language, whether to answer aloud, the limits.
 
 The bot hands over the bytes of a voice message and gets a `Transcript` (then treats its text as
-a typed message); after an answer it asks `voice_reply` for a voice note. No Telegram here.
+a typed message); after an answer it asks `wants_voice_reply` whether to read it aloud and
+`voice_reply` for the voice note. The speech models load when first needed, not when the bot
+starts; `still_loading` tells the bot when to say so. No Telegram here.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import re
 
 from tgtrainer.config import Settings
 from tgtrainer.core.types import ChatRef, UserRef
-from tgtrainer.speech.audio import VoiceNote, decode, is_silent
+from tgtrainer.speech.audio import VoiceNote
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
-from tgtrainer.speech.errors import SpeechConfigurationError
+from tgtrainer.speech.errors import SpeechConfigurationError, SpeechError
 from tgtrainer.storage.voice_settings import ReplyMode, VoiceSettings, VoiceSettingsStore
 
 log = logging.getLogger(__name__)
@@ -67,26 +69,43 @@ class Voice:
 
     # -- listening -------------------------------------------------------------------------
 
+    def still_loading(self, chat: ChatRef, *, spoken: bool) -> bool:
+        """Whether a model this message needs is not loaded yet: speech-to-text for a spoken one,
+        the voice when its answer will be read aloud. Each loads on first use."""
+        needed: list[SpeechToText | TextToSpeech | None] = [self.stt] if spoken else []
+        if self.wants_voice_reply(chat, spoken=spoken):
+            needed.append(self.tts)
+        return any(part is not None and not part.loaded for part in needed)
+
+    async def load_voice(self) -> None:
+        """Load the voice that reads answers aloud; a failure is logged (the answer stays text)."""
+        if self.tts is None:
+            return
+        try:
+            await self.tts.warm_up()
+        except SpeechError as error:
+            log.warning("the voice could not be loaded: %r", error)
+
     async def listen(self, chat: ChatRef, user: UserRef | None, data: bytes) -> Transcript:
-        """What was said in `data` (any audio or video file). Raises `SpeechError`.
+        """What was said in `data` (any audio or video file, as received). Raises `SpeechError`,
+        also for a recording longer than VOICE_MAX_SECONDS once decoded, whatever it claims.
 
         Silence gives an empty transcript without troubling the model.
         """
         if self.stt is None:
             raise SpeechConfigurationError("no speech-to-text backend")
-        samples = await asyncio.to_thread(
-            decode,
-            data,
-            self.stt.sample_rate,
-            max_seconds=self._settings.voice_max_seconds + 1,
-        )
-        duration = len(samples) / self.stt.sample_rate
-        if is_silent(samples):
-            return Transcript("", None, duration)
         fallback = language_code(user.language_code or "") if user is not None else None
-        return await self.stt.transcribe(
-            samples, language=self.language(chat), fallback=fallback or "en"
+        transcribing = self.stt.transcribe(
+            data,
+            language=self.language(chat),
+            fallback=fallback or "en",
+            max_seconds=self._settings.voice_max_seconds + 1,  # Telegram says whole seconds
         )
+        if self.tts is None or self.tts.loaded or not self.wants_voice_reply(chat, spoken=True):
+            return await transcribing
+        # The first voice note: the voice for its answer loads while it is transcribed.
+        transcript, _ = await asyncio.gather(transcribing, self.load_voice())
+        return transcript
 
     # -- speaking --------------------------------------------------------------------------
 
@@ -110,11 +129,6 @@ class Voice:
         return await self.tts.speak(
             answer, language=language, max_seconds=self._settings.tts_max_seconds
         )
-
-    async def warm_up(self) -> None:
-        for part in (self.stt, self.tts):
-            if part is not None:
-                await part.warm_up()
 
     async def aclose(self) -> None:
         for part in (self.stt, self.tts):

@@ -25,7 +25,7 @@ from tgtrainer.llm.base import (
     ModelError,
     PromptTooLongError,
 )
-from tgtrainer.llm.weights import BundledModelError
+from tgtrainer.weights import BundledModelError
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 OpenAI-compatible implementation, plus audio conversion (PyAV) for Telegram voice notes.
 
 Concrete backends are chosen in `tgtrainer.speech.factory`; importing this package loads neither
-faster-whisper, Piper nor the `openai` SDK.
+faster-whisper, Piper, PyAV nor the `openai` SDK, and the models load on first use.
 """
 
-from tgtrainer.speech.audio import Pcm, VoiceNote
+from tgtrainer.speech.audio import Pcm, Recording, VoiceNote
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
 from tgtrainer.speech.errors import (
     AudioDecodeError,
@@ -20,6 +20,7 @@ __all__ = [
     "AudioDecodeError",
     "AudioTooLongError",
     "Pcm",
+    "Recording",
     "SpeechConfigurationError",
     "SpeechError",
     "SpeechToText",

@@ -1,7 +1,8 @@
 """Audio conversion with PyAV (FFmpeg inside the wheel): decode anything, encode voice notes.
 
 Everything here is blocking CPU work on in-memory bytes (no temporary files): call it through
-`asyncio.to_thread`.
+`asyncio.to_thread`. PyAV (FFmpeg's libraries, tens of MB) is imported on first use: a bot that
+is never spoken to never loads it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import av
-import av.error
 import numpy as np
 import numpy.typing as npt
 
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError
+
+if TYPE_CHECKING:
+    import av
 
 Samples = npt.NDArray[np.float32]
 VOICE_RATE = 48_000  # Telegram voice notes: OGG/Opus, 48 kHz, mono
@@ -52,17 +55,42 @@ class VoiceNote:
         return max(1, round(self.duration))
 
 
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A file as it was received, with its first audio track decoded to mono samples."""
+
+    data: bytes
+    container: str  # FFmpeg's name for its format: "ogg", "mp3", "mov,mp4,m4a,3gp,3g2,mj2"...
+    samples: Samples
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
 def decode(data: bytes, sample_rate: int, *, max_seconds: float | None = None) -> Samples:
     """The first audio track of `data` (any container FFmpeg knows), mono, at `sample_rate`.
 
     Raises `AudioDecodeError` for damaged files or files without sound, `AudioTooLongError`
     once more than `max_seconds` have been decoded.
     """
+    return decode_recording(data, sample_rate, max_seconds=max_seconds).samples
+
+
+def decode_recording(
+    data: bytes, sample_rate: int, *, max_seconds: float | None = None
+) -> Recording:
+    """`data` with its sound decoded as `decode` does, and the name of its container."""
+    import av
+    import av.error
+
     limit = math.inf if max_seconds is None else max_seconds * sample_rate
     chunks: list[Samples] = []
     decoded = 0
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
+            container_name = str(container.format.name)
             if not container.streams.audio:
                 raise AudioDecodeError("no audio stream", user_message=NO_SOUND)
             stream = container.streams.audio[0]
@@ -80,7 +108,7 @@ def decode(data: bytes, sample_rate: int, *, max_seconds: float | None = None) -
         raise AudioDecodeError(f"{type(error).__name__}: {error}") from error
     if not chunks:
         raise AudioDecodeError("no audio frames", user_message=NO_SOUND)
-    return np.concatenate(chunks)
+    return Recording(data, container_name, np.concatenate(chunks), sample_rate)
 
 
 def _then_flush(frames: Iterable[av.AudioFrame]) -> Iterator[av.AudioFrame | None]:
@@ -98,6 +126,8 @@ def is_silent(samples: Samples) -> bool:
 def resample(pcm: Pcm, sample_rate: int) -> Samples:
     if pcm.sample_rate == sample_rate:
         return pcm.samples
+    import av
+
     resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
     chunks = [
         converted.to_ndarray().reshape(-1)
@@ -108,6 +138,8 @@ def resample(pcm: Pcm, sample_rate: int) -> Samples:
 
 
 def _frame(samples: Samples, sample_rate: int) -> av.AudioFrame:
+    import av
+
     pcm16 = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
     frame = av.AudioFrame.from_ndarray(pcm16.reshape(1, -1), format="s16", layout="mono")
     frame.sample_rate = sample_rate
@@ -116,6 +148,8 @@ def _frame(samples: Samples, sample_rate: int) -> av.AudioFrame:
 
 def encode_ogg_opus(samples: Samples, sample_rate: int, *, bitrate: int = VOICE_BITRATE) -> bytes:
     """`samples` as an OGG/Opus file, 48 kHz mono (what Telegram plays as a voice note)."""
+    import av
+
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=VOICE_RATE, layout="mono")
@@ -149,8 +183,3 @@ def encode_voice_note(pieces: list[Pcm], *, max_seconds: float, pause: float = 0
     # long notes get a lower bitrate, so that they still show as voice notes
     bitrate = max(MIN_BITRATE, min(VOICE_BITRATE, int(VOICE_MAX_BYTES * 8 / max(seconds, 1))))
     return VoiceNote(encode_ogg_opus(samples, VOICE_RATE, bitrate=bitrate), seconds)
-
-
-def duration(data: bytes) -> float:
-    """Seconds of sound in `data`, by decoding it (container headers may lie)."""
-    return len(decode(data, 8_000)) / 8_000

@@ -1,8 +1,8 @@
 """Speech interfaces: `SpeechToText` and `TextToSpeech`, one method to implement each.
 
-Everything around that method lives here once: one transcription at a time per model (others wait
-their turn), and speaking a whole answer sentence by sentence, capped in length, encoded as a
-Telegram voice note.
+Everything around that method lives here once: decoding what was received, its length limit and
+silence, one transcription at a time per model (others wait their turn); and speaking a whole
+answer sentence by sentence, capped in length, encoded as a Telegram voice note.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import abc
 import asyncio
 from dataclasses import dataclass
 
-from tgtrainer.speech.audio import Pcm, Samples, VoiceNote, encode_voice_note
+from tgtrainer.speech.audio import (
+    Pcm,
+    Recording,
+    VoiceNote,
+    decode_recording,
+    encode_voice_note,
+    is_silent,
+)
 from tgtrainer.speech.text import speakable_chunks
 
 
@@ -23,9 +30,16 @@ class Transcript:
 
 
 class SpeechToText(abc.ABC):
-    """Transcribes 16 kHz mono samples. Implementations provide `transcribe_samples`."""
+    """Transcribes audio files. Implementations provide `transcribe_recording`.
+
+    `transcribe` takes the file as received and does, once for every backend, what does not
+    depend on the model: it decodes the sound at the backend's `sample_rate` (which measures the
+    real length, whatever the file claims, and refuses what is longer than `max_seconds`),
+    answers silence with an empty transcript, and runs one job at a time.
+    """
 
     sample_rate = 16_000
+    """The rate the backend listens at: its `Recording.samples` are decoded to it."""
     name = "speech-to-text"
 
     def __init__(self) -> None:
@@ -33,30 +47,53 @@ class SpeechToText(abc.ABC):
         self.waiting = 0  # jobs queued or running, for the curious (benchmarks, logs)
 
     @abc.abstractmethod
-    async def transcribe_samples(
-        self, samples: Samples, *, language: str | None, fallback: str | None = None
+    async def transcribe_recording(
+        self, recording: Recording, *, language: str | None, fallback: str | None = None
     ) -> Transcript:
-        """The words in `samples`. Raises `SpeechError`.
+        """The words in `recording` (the file as received and its decoded sound). Raises
+        `SpeechError`.
 
         `language` None means detect it; `fallback` is the language to assume when detection is
         unsure (short clips).
         """
 
     async def transcribe(
-        self, samples: Samples, *, language: str | None, fallback: str | None = None
+        self,
+        data: bytes,
+        *,
+        language: str | None,
+        fallback: str | None = None,
+        max_seconds: float | None = None,
     ) -> Transcript:
-        """`transcribe_samples`, one job at a time for this model; the others wait in order."""
+        """What was said in `data` (any audio or video file). Raises `SpeechError`:
+        `AudioDecodeError` for what is not sound, `AudioTooLongError` past `max_seconds`.
+
+        Silence gives an empty transcript without troubling the model; the others wait in order
+        while the model works on one recording.
+        """
+        recording = await asyncio.to_thread(
+            decode_recording, data, self.sample_rate, max_seconds=max_seconds
+        )
+        if is_silent(recording.samples):
+            return Transcript("", None, recording.duration)
         if self._turn is None:
             self._turn = asyncio.Lock()
         self.waiting += 1
         try:
             async with self._turn:
-                return await self.transcribe_samples(samples, language=language, fallback=fallback)
+                return await self.transcribe_recording(
+                    recording, language=language, fallback=fallback
+                )
         finally:
             self.waiting -= 1
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is ready to listen (a remote one always is)."""
+        return True
+
     async def warm_up(self) -> None:  # noqa: B027 - optional hook
-        """Load weights ahead of the first voice note."""
+        """Load the weights now rather than in the first `transcribe`."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what the model holds."""
@@ -77,6 +114,11 @@ class TextToSpeech(abc.ABC):
         """Whether there is a voice for `language` (a code like en or ru)."""
         return True
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the voice is ready to speak (a remote one always is)."""
+        return True
+
     async def speak(self, text: str, *, language: str, max_seconds: float) -> VoiceNote | None:
         """The answer read aloud, in order, stopped at `max_seconds`; None if nothing to say."""
         spoken: list[Pcm] = []
@@ -94,7 +136,7 @@ class TextToSpeech(abc.ABC):
         )
 
     async def warm_up(self) -> None:  # noqa: B027 - optional hook
-        """Load the voice ahead of the first answer."""
+        """Load the voice now rather than in the first `synthesize`."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what the voice holds."""

@@ -12,7 +12,7 @@ import openai
 from openai import AsyncOpenAI
 
 from tgtrainer.config import Settings
-from tgtrainer.speech.audio import VOICE_RATE, Pcm, Samples, decode, encode_ogg_opus
+from tgtrainer.speech.audio import VOICE_RATE, Pcm, Recording, decode, encode_ogg_opus
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
 from tgtrainer.speech.errors import (
     SpeechConfigurationError,
@@ -49,8 +49,31 @@ def _map_error(error: openai.OpenAIError, key: str) -> SpeechError:
     return SpeechConfigurationError(detail)
 
 
+UPLOADS = {
+    "ogg": ("ogg", "audio/ogg"),
+    "mp3": ("mp3", "audio/mpeg"),
+    "mov,mp4,m4a,3gp,3g2,mj2": ("mp4", "audio/mp4"),
+    "matroska,webm": ("webm", "audio/webm"),
+    "wav": ("wav", "audio/wav"),
+    "flac": ("flac", "audio/flac"),
+}
+"""FFmpeg's container names -> the extension and type `audio.transcriptions` takes them by."""
+
+
+def upload(recording: Recording) -> tuple[str, bytes, str]:
+    """The file to send: the one received, named so the server knows its format; a container
+    the API does not take (AVI, AMR...) is re-encoded as OGG/Opus from its decoded sound."""
+    known = UPLOADS.get(recording.container)
+    if known is not None:
+        extension, mime_type = known
+        return f"voice.{extension}", recording.data, mime_type
+    data = encode_ogg_opus(recording.samples, recording.sample_rate)
+    return "voice.ogg", data, "audio/ogg"
+
+
 class OpenAISpeechToText(SpeechToText):
-    """Sends the audio, re-encoded as a small OGG/Opus file, to `audio.transcriptions`."""
+    """Sends the file as received to `audio.transcriptions` (re-encoded only when the API
+    would not take its format)."""
 
     def __init__(self, settings: Settings, *, client: AsyncOpenAI | None = None) -> None:
         super().__init__()
@@ -58,22 +81,20 @@ class OpenAISpeechToText(SpeechToText):
         self._key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._client = client or openai_client(settings)
 
-    async def transcribe_samples(
-        self, samples: Samples, *, language: str | None, fallback: str | None = None
+    async def transcribe_recording(
+        self, recording: Recording, *, language: str | None, fallback: str | None = None
     ) -> Transcript:
-        data = await asyncio.to_thread(encode_ogg_opus, samples, self.sample_rate)
+        file = await asyncio.to_thread(upload, recording)
         try:
             if language:
                 result = await self._client.audio.transcriptions.create(
-                    model=self.name, file=("voice.ogg", data, "audio/ogg"), language=language
+                    model=self.name, file=file, language=language
                 )
             else:
-                result = await self._client.audio.transcriptions.create(
-                    model=self.name, file=("voice.ogg", data, "audio/ogg")
-                )
+                result = await self._client.audio.transcriptions.create(model=self.name, file=file)
         except openai.OpenAIError as error:
             raise _map_error(error, self._key) from None
-        return Transcript(result.text.strip(), language, len(samples) / self.sample_rate)
+        return Transcript(result.text.strip(), language, recording.duration)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -55,6 +55,10 @@ class PiperVoice(TextToSpeech):
     def speaks(self, language: str) -> bool:
         return _base(language) == self.language
 
+    @property
+    def loaded(self) -> bool:
+        return self._voice is not None
+
     async def warm_up(self) -> None:
         await asyncio.to_thread(self._load)
 
@@ -177,6 +181,10 @@ class LocalTextToSpeech(TextToSpeech):
         return self.piper.speaks(language) or (
             self.espeak is not None and self.espeak.speaks(language)
         )
+
+    @property
+    def loaded(self) -> bool:
+        return self.piper.loaded
 
     async def warm_up(self) -> None:
         await self.piper.warm_up()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tgtrainer.speech.audio import Samples
+from tgtrainer.speech.audio import Recording, Samples
 from tgtrainer.speech.base import SpeechToText, Transcript
 from tgtrainer.speech.errors import SpeechConfigurationError
 
@@ -22,8 +22,9 @@ SHORT_CLIP_SECONDS = 8.0
 
 
 class WhisperSpeechToText(SpeechToText):
-    """Whisper through faster-whisper. `model_dir` is called (off the event loop) on first use,
-    so that joining the bundled weights happens once and never blocks the bot."""
+    """Whisper through faster-whisper, on the 16 kHz samples of the recording. `model_dir` is
+    called (off the event loop) on first use, so that joining the bundled weights happens once
+    and never blocks the bot."""
 
     def __init__(
         self,
@@ -43,13 +44,17 @@ class WhisperSpeechToText(SpeechToText):
         self._model: Any = None
         self._loading = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     async def warm_up(self) -> None:
         await asyncio.to_thread(self._load)
 
-    async def transcribe_samples(
-        self, samples: Samples, *, language: str | None, fallback: str | None = None
+    async def transcribe_recording(
+        self, recording: Recording, *, language: str | None, fallback: str | None = None
     ) -> Transcript:
-        return await asyncio.to_thread(self._transcribe, samples, language, fallback)
+        return await asyncio.to_thread(self._transcribe, recording.samples, language, fallback)
 
     def _load(self) -> Any:
         with self._loading:

