@@ -20,7 +20,6 @@ from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.bot.voice_reply import with_loading_notice
 from tgtrainer.config import Settings
 from tgtrainer.core.voice import Voice, language_code
-from tgtrainer.speech.errors import SpeechError
 from tgtrainer.storage.voice_settings import REPLY_MODES, ReplyMode
 
 log = logging.getLogger(__name__)
@@ -136,10 +135,6 @@ class VoiceHandlers:
                     self._voice.listen(chat, user, data),
                     lambda: self._voice.still_loading(chat, spoken=True),
                 )
-            except SpeechError as error:
-                log.warning("update %s: cannot transcribe: %r", update.update_id, error)
-                await message.reply_text(str(error))
-                return
             except BadRequest as error:
                 log.warning("update %s: cannot download: %s", update.update_id, error.message)
                 await message.reply_text(TOO_BIG.format(size="too big"))
