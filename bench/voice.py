@@ -27,16 +27,16 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-from tests.support.environment import fake_model_environment
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import JFK_FLAC, JFK_TEXT, jfk_recording, to_voice_note
-from tests.support.wer import word_error_rate
 
 from tgtrainer.config import Settings
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.speech.audio import decode
 from tgtrainer.speech.base import SpeechToText
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
+from tgtrainer.testing.environment import fake_model_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import JFK_FLAC, JFK_TEXT, jfk_recording, to_voice_note
+from tgtrainer.testing.wer import word_error_rate
 
 TOKEN = "123456:bench-voice-token"
 RESULTS = Path(__file__).parent / "results"

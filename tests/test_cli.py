@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.environment import without_product_settings
 from tgtrainer.cli import main
 from tgtrainer.sandbox import SandboxServer
+from tgtrainer.testing.environment import without_product_settings
 
 
 def clean_env(**values: str) -> dict[str, str]:

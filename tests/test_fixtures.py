@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import media
+from tgtrainer.testing import media
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 ANN = UserRef(1, "Ann")
 ANN_CHAT = ChatRef(1, "private")

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import inspect
 from tgtrainer.config import Settings
 from tgtrainer.speech.errors import SpeechConfigurationError, SpeechUnavailableError
 from tgtrainer.speech.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import inspect
 
 KEY = "sk-secret-speech-key"
 

@@ -17,7 +17,25 @@ from pathlib import Path
 import av
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+__all__ = [
+    "JFK_FLAC",
+    "JFK_SHA256",
+    "JFK_TEXT",
+    "PROJECT_ROOT",
+    "FixtureError",
+    "inspect",
+    "jfk_recording",
+    "png",
+    "samples_to_voice_note",
+    "silence",
+    "to_video_note",
+    "to_voice_note",
+    "tone_voice_note",
+    "tone_wav",
+]
+
+# The checkout this file is in (src/tgtrainer/testing/media.py): its fixtures sit beside it.
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 JFK_FLAC = PROJECT_ROOT.parent / "shared" / "fixtures" / "audio" / "jfk.flac"
 JFK_SHA256 = "1f728a8b2e23eae18566121f741c7a1299d6cd457d825d04740ff2a6e1e0a7e7"  # its README's
 JFK_TEXT = (
@@ -51,7 +69,7 @@ def jfk_recording() -> bytes:
 def to_voice_note(data: bytes, *, max_seconds: float | None = None) -> bytes:
     """Any audio as a Telegram voice note: OGG/Opus, 48 kHz, mono (cut at `max_seconds`)."""
     output = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(output, "w", format="ogg") as target:
+    with av.open(io.BytesIO(data), "r") as source, av.open(output, "w", format="ogg") as target:
         stream = target.add_stream("libopus", rate=48_000, layout="mono")
         resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
         written = 0
@@ -93,7 +111,10 @@ def tone_voice_note(seconds: float, hertz: float = 220.0) -> bytes:
 def to_video_note(voice_note: bytes) -> bytes:
     """A round video note (MP4: a small grey H.264 square and AAC sound) with that sound."""
     output = io.BytesIO()
-    with av.open(io.BytesIO(voice_note)) as source, av.open(output, "w", format="mp4") as target:
+    with (
+        av.open(io.BytesIO(voice_note), "r") as source,
+        av.open(output, "w", format="mp4") as target,
+    ):
         video = target.add_stream("libx264", rate=10)
         video.width = video.height = 64
         video.pix_fmt = "yuv420p"
@@ -121,7 +142,7 @@ def silence(seconds: float) -> bytes:
 
 def inspect(data: bytes) -> tuple[str, str, int, int, float]:
     """(container, codec, sample rate, channels, seconds of decoded sound) of an audio file."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(stream))
         rate = stream.codec_context.sample_rate
