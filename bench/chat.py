@@ -25,10 +25,10 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-from tests.support.environment import fake_model_environment
-from tests.support.fake_openai import FakeOpenAIServer
 
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.environment import fake_model_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 TOKEN = "123456:bench-token"
 RESULTS = Path(__file__).parent / "results"

@@ -23,14 +23,13 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from tests.support.environment import without_product_settings
-
 from bench.chat import RESULTS, TOKEN, start_bot
 from tgtrainer.config import Settings
 from tgtrainer.llm import ChatMessage
 from tgtrainer.llm.local import LlamaCppChatModel
 from tgtrainer.llm.weights import bundled_model_path
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.environment import without_product_settings
 
 QUESTIONS = [
     "What is the capital of France?",

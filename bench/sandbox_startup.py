@@ -28,10 +28,10 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
-from tests.support.environment import without_product_settings
 
 from tgtrainer.sandbox import SandboxClient
 from tgtrainer.sandbox.page import page_files
+from tgtrainer.testing.environment import without_product_settings
 
 RESULTS = Path(__file__).parent / "results"
 PAGE_BUDGET = 200 * 1024

@@ -27,16 +27,16 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import psutil
-from tests.support.environment import fake_model_environment
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import JFK_TEXT, jfk_recording_or_none, to_voice_note
-from tests.support.wer import word_error_rate
 
 from tgtrainer.config import Settings
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.speech.audio import decode
 from tgtrainer.speech.base import SpeechToText
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
+from tgtrainer.testing.environment import fake_model_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import JFK_FLAC, JFK_TEXT, jfk_recording, to_voice_note
+from tgtrainer.testing.wer import word_error_rate
 
 TOKEN = "123456:bench-voice-token"
 RESULTS = Path(__file__).parent / "results"
@@ -45,31 +45,10 @@ ANSWER = (
     "About two million people live in the city itself, and more than twelve million in the "
     "region around it. It is known for the Eiffel Tower, the Louvre and its cafés."
 )
-PIPER_QUESTION = (
-    "Good morning. I would like to know what the weather will be like tomorrow in Paris, "
-    "and whether I should take an umbrella with me."
-)
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-async def speech_sample(data_dir: Path) -> tuple[bytes, str, str]:
-    """Real speech to measure on: the JFK recording, or Piper's if no intact copy is at hand."""
-    found = jfk_recording_or_none()
-    if found is not None:
-        data, origin = found
-        return data, JFK_TEXT, f"JFK, 11 s, human: {origin}"
-    tts = build_text_to_speech(Settings(data_dir=data_dir))
-    assert tts is not None
-    note = await tts.speak(PIPER_QUESTION, language="en", max_seconds=30)
-    assert note is not None
-    return (
-        note.data,
-        PIPER_QUESTION,
-        f"Piper-spoken question ({note.duration:.1f} s; no intact JFK recording)",
-    )
 
 
 async def stt_figures(stt: SpeechToText, audio: bytes, text: str, runs: int) -> dict[str, Any]:
@@ -254,11 +233,11 @@ async def end_to_end(audio: bytes, data_dir: Path, runs: int, language: str) -> 
 async def main(runs: int) -> dict[str, Any]:
     with TemporaryDirectory(prefix="bench-voice-") as temporary:
         data_dir = Path(temporary)
-        audio, text, source = await speech_sample(data_dir)
+        audio, text = jfk_recording(), JFK_TEXT
         figures: dict[str, Any] = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average_before": round(os.getloadavg()[0], 2),
-            "speech": source,
+            "speech": f"JFK, 11 s, human: {JFK_FLAC}",
         }
         for name in ("base", "tiny.en"):
             stt = build_speech_to_text(Settings(data_dir=data_dir, stt_model=name))

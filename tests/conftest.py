@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.environment import fake_model_environment
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.sandbox import SandboxServer
+from tgtrainer.testing.environment import fake_model_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 BOT_TOKEN = "123456:sandbox-secret-token"
 BOT_USERNAME = "tgtrainer_bot"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.environment import without_product_settings
 from tgtrainer.cli import main
+from tgtrainer.sandbox import SandboxServer
+from tgtrainer.testing.environment import without_product_settings
 
 
 def clean_env(**values: str) -> dict[str, str]:
@@ -69,6 +70,23 @@ def test_an_unreachable_bot_api_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
     assert "secret-token-value" not in result.stderr + result.stdout
+
+
+def test_a_token_the_bot_api_refuses_is_one_clear_line(tmp_path: Path) -> None:
+    server = SandboxServer(port=0, tokens=["123:the-right-token"])
+    with server.serve_in_thread():
+        result = run_cli(
+            tmp_path,
+            "run",
+            TELEGRAM_BOT_TOKEN="123:secret-wrong-token",
+            TELEGRAM_API_URL=server.url,
+            LLM_BACKEND="openai",
+            OPENAI_API_KEY="sk-x",
+        )
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN: Telegram does not accept this token" in result.stderr
+    assert "secret-wrong-token" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
 
 
 def test_config_prints_every_variable_with_secrets_masked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BOT_TOKEN
-from tests.support.hashing_embedder import HashingEmbedder
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.bot.app import build_application
 from tgtrainer.bot.documents import FAILED
 from tgtrainer.bot.handlers import INTERNAL_ERROR
@@ -27,6 +25,8 @@ from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.knowledge import KnowledgeStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.testing.hashing_embedder import HashingEmbedder
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 TIMEOUT = 20
 EMBEDDER_DOWN = "The embedding model is not answering right now, try again in a minute."

@@ -8,14 +8,12 @@ from tgtrainer.core.access import AccessPolicy
 
 def test_without_a_list_everyone_is_answered() -> None:
     policy = AccessPolicy()
-    assert not policy.restricted
     assert policy.allows(42, 42)
     assert policy.allows(None, -100)
 
 
 def test_with_a_list_only_listed_users_groups_and_admins_are_answered() -> None:
     policy = AccessPolicy(allowed=[7, -100], admins=[1])
-    assert policy.restricted
     assert policy.allows(7, 7)
     assert policy.allows(8, -100), "everyone in a listed group is answered there"
     assert policy.allows(1, 1), "admins need not be listed twice"

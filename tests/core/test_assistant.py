@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.grounding import Grounder
 from tgtrainer.knowledge.types import Passage
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 ANN = UserRef(1, "Ann")
 ANN_CHAT = ChatRef(1, "private")

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hashing_embedder import HashingEmbedder
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.grounding import NOTHING_FOUND, Grounder, scopes_for, teaching_scope
@@ -18,6 +16,8 @@ from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.knowledge import KnowledgeStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore
+from tgtrainer.testing.hashing_embedder import HashingEmbedder
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 ANN = UserRef(1, "Ann")
 ANN_CHAT = ChatRef(1, "private")

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hashing_embedder import HashingEmbedder
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.access import AccessPolicy
@@ -30,6 +28,8 @@ from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.knowledge import KnowledgeStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.testing.hashing_embedder import HashingEmbedder
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 BOT = "tgtrainer_bot"
 ANN, BOB, ADMIN = UserRef(1, "Ann"), UserRef(2, "Bob"), UserRef(9, "Root")

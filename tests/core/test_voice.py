@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_speech import ScriptedSpeechToText, ToneTextToSpeech
-from tests.support.media import inspect, jfk_recording, silence, to_voice_note
 from tgtrainer.config import Settings
 from tgtrainer.core import ChatRef, UserRef
 from tgtrainer.core.voice import Voice, language_code
@@ -16,6 +15,7 @@ from tgtrainer.speech.base import Transcript
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError, SpeechConfigurationError
 from tgtrainer.storage import Database
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
+from tgtrainer.testing.media import inspect, jfk_recording, silence, to_voice_note
 
 CHAT = ChatRef(7, "private")
 USER = UserRef(7, "Ann", language_code="de")

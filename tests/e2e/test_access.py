@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import BOT_USERNAME, BotProcess, running_bot
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 OWNER = 7_000_001
 GROUP = -7_000_002

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import BOT_USERNAME, SCRIPTS, BotProcess
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.usefixtures("bot")
 ANSWER_TIMEOUT = 30

@@ -17,9 +17,9 @@ import pytest
 
 from tests.conftest import BotProcess, running_bot
 from tests.support.documents import make_docx, make_pdf, make_scanned_pdf, make_zip_bomb
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.core.grounding import NOTHING_FOUND
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 ANSWER_TIMEOUT = 60
 ADMIN = 777_001

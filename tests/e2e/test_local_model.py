@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import BotProcess, bot_environment
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.llm.weights import bundled_model_path
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.local_model
 

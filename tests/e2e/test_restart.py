@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SCRIPTS, BotProcess, bot_environment
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 TIMEOUT = 30
 

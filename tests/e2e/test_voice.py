@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import (
+from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import (
     JFK_TEXT,
     inspect,
     jfk_recording,
@@ -26,8 +27,7 @@ from tests.support.media import (
     silence,
     to_voice_note,
 )
-from tests.support.wer import word_error_rate
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.wer import word_error_rate
 
 pytestmark = [pytest.mark.speech_model, pytest.mark.usefixtures("bot")]
 ANSWER_TIMEOUT = 90  # two cores shared by Whisper, Piper and everything else

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import inspect, to_video_note, tone_voice_note
 from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import inspect, to_video_note, tone_voice_note
 
 pytestmark = pytest.mark.usefixtures("bot")
 ANSWER_TIMEOUT = 60

@@ -21,9 +21,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.conftest import SCRIPTS
 from tests.support.browser import chromium
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import tone_wav
 from tests.support.sandbox_process import SandboxProcess, sandbox_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import tone_wav
 
 ALICE, GROUP = 1001, -1001
 TIMEOUT_MS = 30_000

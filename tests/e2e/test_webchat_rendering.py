@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.support.browser import chromium
-from tests.support.media import png, tone_wav
 from tgtrainer.sandbox import SandboxServer
 from tgtrainer.sandbox.media import to_voice_note
+from tgtrainer.testing.media import png, tone_wav
 
 TOKEN = "98765:rendering-test-token"
 ALICE = {"id": 1001, "first_name": "Alice", "username": "alice_sandbox"}

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.documents import make_docx, make_pdf
-from tests.support.hashing_embedder import HashingEmbedder
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.errors import DocumentTooLargeError, NoTextError
 from tgtrainer.knowledge.extract import admit
@@ -19,6 +18,7 @@ from tgtrainer.knowledge.library import Library, fts_query
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, user_scope
 from tgtrainer.storage import Database
 from tgtrainer.storage.knowledge import KnowledgeStore
+from tgtrainer.testing.hashing_embedder import HashingEmbedder
 
 ANN, BOB = user_scope(1), user_scope(2)
 

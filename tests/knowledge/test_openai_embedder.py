@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.errors import EmbeddingError
 from tgtrainer.knowledge.factory import build_embedder, embeddings_backend
 from tgtrainer.knowledge.local_embedder import LocalEmbedder
 from tgtrainer.knowledge.openai_embedder import OpenAIEmbedder
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 
 @pytest.fixture

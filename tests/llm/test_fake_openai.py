@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer, split_reply
+from tgtrainer.testing.fake_openai import FakeOpenAIServer, split_reply
 
 
 def test_split_reply_joins_back_exactly() -> None:

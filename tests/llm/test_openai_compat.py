@@ -9,7 +9,6 @@ from typing import Any, cast
 import openai
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer
 from tgtrainer.config import Settings
 from tgtrainer.llm import (
     ChatMessage,
@@ -18,6 +17,7 @@ from tgtrainer.llm import (
     PromptTooLongError,
 )
 from tgtrainer.llm.openai_compat import DEFAULT_MODEL, OpenAIChatModel
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 UNAVAILABLE = "The model is not answering right now, try again in a minute."
 REJECTED = "The model backend rejected the request: check the API key and model name."

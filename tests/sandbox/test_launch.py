@@ -12,9 +12,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer
 from tests.support.sandbox_process import SandboxProcess, sandbox_environment
 from tgtrainer.sandbox import SandboxClient
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 ANSWER_TIMEOUT = 30
 ALICE = 1001

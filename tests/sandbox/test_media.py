@@ -9,9 +9,9 @@ import av
 import httpx
 import pytest
 
-from tests.support.media import png, tone_wav
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.sandbox.media import AudioError, duration, picture_size, to_voice_note
+from tgtrainer.testing.media import png, tone_wav
 
 
 def describe(data: bytes) -> tuple[str, str, int, int, float]:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.scripted_model import ScriptedChatModel
 from tgtrainer.llm import ChatMessage, ModelConfigurationError
 from tgtrainer.sandbox.model_status import ObservedChatModel
+from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 
 class SlowToLoad(ScriptedChatModel):

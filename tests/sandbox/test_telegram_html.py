@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+import tgtrainer.sandbox.telegram_entities as telegram_entities
 import tgtrainer.sandbox.telegram_html as telegram_html
 from tgtrainer.sandbox.telegram_html import TelegramHtmlError, parse_html, visible_length
 
@@ -212,8 +214,10 @@ def test_visible_length_counts_utf16_code_units_of_the_text() -> None:
     assert visible_length('<pre><code class="language-py">x</code></pre>') == 1
 
 
-def test_the_server_side_parser_does_not_import_telegram() -> None:
-    source = Path(telegram_html.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [telegram_html, telegram_entities])
+def test_the_server_side_parser_does_not_import_telegram(module: ModuleType) -> None:
+    assert module.__file__ is not None
+    source = Path(module.__file__).read_text(encoding="utf-8")
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(ast.parse(source))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support.media import inspect, jfk_recording, silence, to_voice_note
 from tgtrainer.speech.audio import (
     VOICE_RATE,
     Pcm,
@@ -16,6 +15,7 @@ from tgtrainer.speech.audio import (
     is_silent,
 )
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError
+from tgtrainer.testing.media import inspect, jfk_recording, silence, to_voice_note
 
 
 def duration(data: bytes) -> float:

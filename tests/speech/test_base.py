@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from tests.support.media import jfk_recording, silence, to_voice_note, tone_voice_note
 from tgtrainer.speech.audio import Recording
 from tgtrainer.speech.base import SpeechToText, Transcript
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError
+from tgtrainer.testing.media import jfk_recording, silence, to_voice_note, tone_voice_note
 
 
 class SlowSpeechToText(SpeechToText):

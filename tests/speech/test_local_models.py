@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.media import JFK_TEXT, inspect, jfk_recording
-from tests.support.wer import word_error_rate
 from tgtrainer.config import Settings
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.speech.piper_local import EspeakVoice, LocalTextToSpeech
 from tgtrainer.speech.whisper_local import WhisperSpeechToText
 from tgtrainer.speech.whisper_weights import WHISPER_BASE_SHA256, bundled_whisper_base
+from tgtrainer.testing.media import JFK_TEXT, inspect, jfk_recording
+from tgtrainer.testing.wer import word_error_rate
 from tgtrainer.weights import file_sha256
 
 pytestmark = pytest.mark.speech_model

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 
-from tests.support.fake_openai import FakeOpenAIServer
-from tests.support.media import inspect, samples_to_voice_note, silence, to_video_note, tone_wav
 from tgtrainer.config import Settings
 from tgtrainer.speech.audio import Recording
 from tgtrainer.speech.errors import (
@@ -17,6 +15,8 @@ from tgtrainer.speech.errors import (
     SpeechUnavailableError,
 )
 from tgtrainer.speech.openai_speech import OpenAISpeechToText, OpenAITextToSpeech, upload
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import inspect, samples_to_voice_note, silence, to_video_note, tone_wav
 
 KEY = "sk-secret-speech-key"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.environment import fake_model_environment
-from tests.support.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.environment import fake_model_environment
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 _ADDRESS = re.compile(r"open (http://\S+) in your browser")
 

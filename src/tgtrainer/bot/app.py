@@ -6,7 +6,6 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseHandler,
@@ -19,6 +18,7 @@ from telegram.ext import (
 
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
 from tgtrainer.bot.voice_reply import VoiceReplies
@@ -41,10 +41,8 @@ def build_application(
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
     limits = settings.telegram_rate_limit
-    rate_limiter = AIORateLimiter(
-        overall_max_rate=30 if limits else 0,
-        group_max_rate=20 if limits else 0,
-        max_retries=3,  # a 429 is waited out (retry_after) this many times
+    rate_limiter = RateLimiter(
+        overall_max_rate=30 if limits else 0, group_max_rate=20 if limits else 0, retries=RETRIES
     )
     application = (
         ApplicationBuilder()

@@ -18,21 +18,13 @@ from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from tgtrainer.bot.rate_limit import NO_RETRY
 from tgtrainer.bot.render import html_to_plain, render_markdown
 from tgtrainer.bot.split import split_html
 
 log = logging.getLogger(__name__)
 
 
-class _NoRetries(int):
-    """Zero retries for AIORateLimiter, which reads a plain 0 as "the default" (`arg or 3`)."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
-# Previews must not wait out a 429 inside the generation loop; the final send may retry.
-NO_RETRY: dict[str, Any] = {"rate_limit_args": _NoRetries(0)}
 _draft_ids = itertools.count(1)
 
 
@@ -69,7 +61,10 @@ class ReplyWriter:
         self._shown: list[tuple[int, str]] = []  # group messages already shown: (id, html)
 
     async def preview(self, text: str) -> None:
-        """Show `text` (Markdown, still growing) if the last preview is old enough."""
+        """Show `text` (Markdown, still growing) if the last preview is old enough.
+
+        A 429 is not waited out inside the generation loop (NO_RETRY): it pauses the previews.
+        """
         now = time.monotonic()
         if not self._streaming or now < self._next_preview_at or not text.strip():
             return

@@ -8,6 +8,7 @@ import logging
 import signal
 
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
 
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
@@ -62,40 +63,46 @@ async def run_bot(
     teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
     application = build_application(settings, assistant, teaching=teaching, voice=voice)
     try:
-        try:
-            await application.initialize()
-        except InvalidToken as error:
-            raise BotStartError(
-                "TELEGRAM_BOT_TOKEN: Telegram does not accept this token"
-            ) from error
-        except NetworkError as error:
-            raise BotStartError(
-                f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
-            ) from error
-        if application.post_init is not None:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
-        )
-        await application.start()
-        warm_up = asyncio.create_task(_warm_up(model))
-        log.info("polling %s for updates", settings.telegram_api_url)
-        await stop.wait()
-        log.info("stopping: finishing replies in flight")
-        await application.updater.stop()
-        await application.stop()
-        await warm_up
+        async with application:  # initialize() now, shutdown() on the way out
+            await _poll_until(stop, application, settings, model)
+    except InvalidToken as error:
+        raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
+    except NetworkError as error:
+        raise BotStartError(
+            f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
+        ) from error
     finally:
-        if application.running:
-            await application.stop()
-        with contextlib.suppress(Exception):
-            await application.shutdown()
         await model.aclose()
         await library.embedder.aclose()
         await voice.aclose()
         database.close()
         log.info("stopped")
+
+
+async def _poll_until(
+    stop: asyncio.Event,
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    model: ChatModel,
+) -> None:
+    """PTB's documented sequence for an application it does not run itself."""
+    if application.post_init is not None:  # PTB calls it only from run_polling()
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.start()
+    try:
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
+        )
+        warm_up = asyncio.create_task(_warm_up(model))
+        log.info("polling %s for updates", settings.telegram_api_url)
+        await stop.wait()
+        log.info("stopping: finishing replies in flight")
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        await application.stop()  # waits for the updates being handled
+    await warm_up
 
 
 async def _warm_up(model: ChatModel) -> None:

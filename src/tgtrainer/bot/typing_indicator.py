@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from tgtrainer.bot.reply import NO_RETRY
+from tgtrainer.bot.rate_limit import NO_RETRY
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 4.5  # Telegram shows an action for 5 seconds

@@ -20,10 +20,6 @@ class AccessPolicy:
         self._admins = frozenset(admins)
         self._allowed = frozenset(allowed)
 
-    @property
-    def restricted(self) -> bool:
-        return bool(self._allowed)
-
     def allows(self, user_id: int | None, chat_id: int) -> bool:
         """May `user_id` be answered in chat `chat_id` (a user or a group on the list)?"""
         if not self._allowed:

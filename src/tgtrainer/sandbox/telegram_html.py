@@ -7,26 +7,25 @@ in one respect, so that whatever passes here also passes there: a `&` that start
 bare `>` are refused, as the Bot API documentation asks them to be escaped (Telegram itself
 keeps them as text). Those two descriptions are ours, not Telegram's.
 
-Telegram later drops entities that may not nest (bold inside code, a quote inside a quote) and
-trims the text; that clean-up is not done here.
+This module reads the markup; what each closed tag becomes is `telegram_entities`' job. Telegram
+later drops entities that may not nest (bold inside code, a quote inside a quote) and trims the
+text; that clean-up is not done here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+
+from tgtrainer.sandbox.telegram_entities import (
+    Entity,
+    TelegramHtmlError,
+    add_entity,
+    bot_api_entities,
+)
 
 __all__ = ["TelegramHtmlError", "parse_html", "visible_length"]
-
-
-class TelegramHtmlError(Exception):
-    """Telegram would answer "Bad Request: can't parse entities: <description>"."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
 
 
 _SUPPORTED_TAGS = frozenset(
@@ -49,34 +48,6 @@ _SUPPORTED_TAGS = frozenset(
         "blockquote",
     }
 )
-_SIMPLE_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-}
-# TDLib sorts entities by offset, then longer first, then by this priority.
-_PRIORITY = {
-    "blockquote": 0,
-    "expandable_blockquote": 0,
-    "pre": 11,
-    "code": 20,
-    "text_link": 49,
-    "text_mention": 49,
-    "bold": 90,
-    "italic": 91,
-    "underline": 92,
-    "strikethrough": 93,
-    "spoiler": 94,
-    "custom_emoji": 99,
-}
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\r\n\v"  # TDLib's is_space(), minus the NUL it also counts (refused up front)
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -87,9 +58,6 @@ _DECIMAL_RUN = re.compile(r"[0-9]*")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]*")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ASTRAL = re.compile(r"[\U00010000-\U0010ffff]")
-_USER_LINK = re.compile(
-    r"tg:(?://)?user/?\?(?:[^#]*&)?id=(\d+)(?:[&#].*)?", re.IGNORECASE | re.DOTALL
-)
 _INVALID_UNICODE = (
     "Text contains invalid Unicode characters after decoding HTML entities, check for unmatched "
     "surrogate code units"
@@ -135,22 +103,6 @@ def _decode_entity(html: str, pos: int) -> tuple[str, int] | None:
 
 
 @dataclass(slots=True)
-class _Entity:
-    type: str
-    offset: int
-    length: int
-    argument: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_bot_api(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"type": self.type, "offset": self.offset, "length": self.length}
-        if self.type == "pre" and self.argument:
-            result["language"] = self.argument
-        result.update(self.extra)
-        return result
-
-
-@dataclass(slots=True)
 class _OpenTag:
     name: str
     argument: str
@@ -167,7 +119,7 @@ class _Parser:
         self.text_length = 0  # code points in chunks
         self.utf16_offset = 0
         self.open_tags: list[_OpenTag] = []
-        self.entities: list[_Entity] = []
+        self.entities: list[Entity] = []
         self.has_surrogate = False
 
     def error(self, message: str, index: int) -> TelegramHtmlError:
@@ -199,11 +151,7 @@ class _Parser:
             raise TelegramHtmlError(f'Can\'t find end tag corresponding to start tag "{name}"')
         if self.has_surrogate:
             raise TelegramHtmlError(_INVALID_UNICODE)
-        for entity in self.entities:
-            if entity.type == "code":
-                entity.argument = ""
-        self.entities.sort(key=lambda e: (e.offset, -e.length, _PRIORITY[e.type]))
-        return "".join(self.chunks), [entity.as_bot_api() for entity in self.entities]
+        return "".join(self.chunks), bot_api_entities(self.entities)
 
     def entity(self) -> None:
         decoded = _decode_entity(self.html, self.pos)
@@ -337,90 +285,11 @@ class _Parser:
                 f'expected "</{opened.name}>", found "</{name}>"'
             )
         if self.utf16_offset > opened.utf16_offset:
-            self.close(opened)
-
-    def close(self, opened: _OpenTag) -> None:
-        offset = opened.utf16_offset
-        length = self.utf16_offset - offset
-        name = opened.name
-        last = self.entities[-1] if self.entities else None
-        same_span = last is not None and last.offset == offset and last.length == length
-        if name in _SIMPLE_TYPES:
-            self.entities.append(_Entity(_SIMPLE_TYPES[name], offset, length))
-        elif name == "tg-emoji":
-            emoji_id = _custom_emoji_id(opened.argument)
-            if emoji_id is None:
-                raise TelegramHtmlError("Invalid custom emoji identifier specified")
-            self.entities.append(
-                _Entity("custom_emoji", offset, length, extra={"custom_emoji_id": emoji_id})
-            )
-        elif name == "a":
-            url = opened.argument or "".join(self.chunks)[opened.text_index :]
-            entity = _link_entity(url, offset, length)
-            if entity is not None:
-                self.entities.append(entity)
-        elif name == "pre":
-            if same_span and last is not None and last.type == "code" and last.argument:
-                last.type = "pre"
-            else:
-                self.entities.append(_Entity("pre", offset, length))
-        elif name == "code":
-            if same_span and last is not None and last.type == "pre" and opened.argument:
-                last.argument = opened.argument
-            else:
-                self.entities.append(_Entity("code", offset, length, opened.argument))
-        else:  # blockquote
-            kind = "expandable_blockquote" if opened.argument else "blockquote"
-            self.entities.append(_Entity(kind, offset, length))
-
-
-def _custom_emoji_id(argument: str) -> str | None:
-    if not re.fullmatch(r"-?[0-9]+", argument):
-        return None
-    value = int(argument)
-    if value == 0 or not -(2**63) <= value < 2**63:
-        return None
-    return str(value)
-
-
-def _link_entity(url: str, offset: int, length: int) -> _Entity | None:
-    """A text_mention for tg://user?id=..., a text_link for a URL Telegram accepts, else none."""
-    mention = _USER_LINK.fullmatch(url)
-    if mention is not None and 0 < int(mention.group(1)) < 2**53:
-        user = {"id": int(mention.group(1))}
-        return _Entity("text_mention", offset, length, extra={"user": user})
-    checked = _checked_link(url)
-    if checked is None:
-        return None
-    return _Entity("text_link", offset, length, extra={"url": checked})
-
-
-def _checked_link(url: str) -> str | None:
-    """Roughly TDLib's link check: tg:/ton: links, or http(s) URLs with a dotted host."""
-    lowered = url.lower()
-    for scheme in ("tg:", "ton:", "tonsite:"):
-        if lowered.startswith(scheme):
-            rest = url[len(scheme) :].removeprefix("//")
-            if not re.match(r"[A-Za-z0-9_.-]", rest) or lowered.startswith(scheme + "//http"):
-                return None
-            return f"{scheme}//{rest}"
-    if "://" in url and not lowered.startswith(("http://", "https://")):
-        return None
-    if not lowered.startswith(("http://", "https://")):
-        url = "http://" + url
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
-    except ValueError:
-        return None
-    hostname = parts.hostname or ""
-    if (
-        not hostname
-        or ("." not in hostname and ":" not in hostname)
-        or any(c in hostname for c in " <>\"'")
-    ):
-        return None
-    return parts._replace(path=parts.path or "/").geturl()
+            argument = opened.argument
+            if opened.name == "a" and not argument:  # a link without href links its text
+                argument = "".join(self.chunks)[opened.text_index :]
+            length = self.utf16_offset - opened.utf16_offset
+            add_entity(self.entities, opened.name, argument, opened.utf16_offset, length)
 
 
 def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict[str, Any]]]:

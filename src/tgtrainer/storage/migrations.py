@@ -1,7 +1,11 @@
 """Schema migrations: an ordered list of named functions, each applied once and recorded.
 
-Add a migration by appending a function decorated with `@migration`; never edit one that has
-shipped. `migrate()` runs the missing ones in order, each in its own transaction.
+Add a migration by appending a function decorated with `@migration` at the end of this file;
+never edit or rename one that has shipped: its name is what databases record. `migrate()` runs
+the missing ones in the order they are defined, each in its own transaction.
+
+Until issue 9, m003_voice was defined before m002_knowledge, so a database may have recorded them
+in either order; both depend on m001 alone, so either order leaves the same schema.
 """
 
 from __future__ import annotations
@@ -17,6 +21,30 @@ MIGRATIONS: list[tuple[str, Migration]] = []
 def migration(function: Migration) -> Migration:
     MIGRATIONS.append((function.__name__, function))
     return function
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations this database lacks; returns the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations"
+        " (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with db:
+            function(db)
+            db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                (name, time.time()),
+            )
+        applied.append(name)
+    return applied
+
+
+# The migrations, in the order they apply (their names sort in that order).
 
 
 @migration
@@ -65,43 +93,6 @@ def m001_conversations(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m003_voice(db: sqlite3.Connection) -> None:
-    db.executescript(
-        """
-        CREATE TABLE voice_settings (
-            chat_id INTEGER PRIMARY KEY,       -- Telegram chat id
-            reply_mode TEXT NOT NULL DEFAULT 'spoken'
-                CHECK (reply_mode IN ('off', 'spoken', 'always')),
-            language TEXT,                     -- NULL: the server's STT_LANGUAGE
-            show_transcript INTEGER NOT NULL DEFAULT 1,
-            updated_at REAL NOT NULL
-        );
-        """
-    )
-
-
-def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply the migrations this database lacks; returns the names applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations"
-        " (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
-    applied = []
-    for name, function in MIGRATIONS:
-        if name in done:
-            continue
-        with db:
-            function(db)
-            db.execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                (name, time.time()),
-            )
-        applied.append(name)
-    return applied
-
-
-@migration
 def m002_knowledge(db: sqlite3.Connection) -> None:
     """Documents the bot learned, their chunks (text, place, vector) and a full-text index."""
     db.executescript(
@@ -140,6 +131,22 @@ def m002_knowledge(db: sqlite3.Connection) -> None:
             chat_id INTEGER PRIMARY KEY,
             passages TEXT NOT NULL,            -- JSON: the passages behind the last answer
             created_at REAL NOT NULL
+        );
+        """
+    )
+
+
+@migration
+def m003_voice(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE voice_settings (
+            chat_id INTEGER PRIMARY KEY,       -- Telegram chat id
+            reply_mode TEXT NOT NULL DEFAULT 'spoken'
+                CHECK (reply_mode IN ('off', 'spoken', 'always')),
+            language TEXT,                     -- NULL: the server's STT_LANGUAGE
+            show_transcript INTEGER NOT NULL DEFAULT 1,
+            updated_at REAL NOT NULL
         );
         """
     )

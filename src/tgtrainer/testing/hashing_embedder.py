@@ -10,6 +10,8 @@ import numpy as np
 
 from tgtrainer.knowledge.embedder import Embedder, Vectors
 
+__all__ = ["HashingEmbedder", "hashed_vector"]
+
 
 def hashed_vector(text: str, dimensions: int = 256) -> list[float]:
     vector = [0.0] * dimensions

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["word_error_rate", "words"]
+
 
 def words(text: str) -> list[str]:
     return re.findall(r"[\w']+", text.lower())

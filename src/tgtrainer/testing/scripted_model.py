@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from tgtrainer.llm import ChatMessage, ChatModel
 
+__all__ = ["Reply", "ScriptedChatModel"]
+
 Reply = Callable[[Sequence[ChatMessage]], str]
 
 
