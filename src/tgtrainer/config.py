@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
     admin_user_ids: IdList = Field(default=frozenset(), description="Users with admin rights.")
 
+    group_feedback: bool = Field(
+        default=False, description="Show the 👍 / 👎 buttons under answers in groups too."
+    )
+
     # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
 

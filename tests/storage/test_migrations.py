@@ -20,6 +20,7 @@ LATER_TABLES = {
     "kb_last_sources",
     "voice_settings",
     "kb_teaching_awaited",
+    "answer_log",
 }
 """Tables the migrations after the first one make."""
 

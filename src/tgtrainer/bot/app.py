@@ -24,6 +24,7 @@ from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceH
 from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 
@@ -36,6 +37,7 @@ def build_application(
     *,
     teaching: Teaching | None = None,
     voice: Voice | None = None,
+    feedback: Feedback | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
@@ -54,9 +56,15 @@ def build_application(
         .post_init(_register_commands)
         .build()
     )
-    handlers = Handlers(settings, assistant, VoiceReplies(voice) if voice is not None else None)
+    handlers = Handlers(
+        settings, assistant, VoiceReplies(voice) if voice is not None else None, feedback
+    )
     # Its own group, the first: every update passes the access check before any other handler.
-    application.add_handler(TypeHandler(Update, handlers.check_access), group=-2)
+    application.add_handler(TypeHandler(Update, handlers.check_access), group=-3)
+    if feedback is not None:  # ratings and corrections: /correct comes before /unknown
+        from tgtrainer.bot.feedback import FeedbackHandlers
+
+        FeedbackHandlers(feedback).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 

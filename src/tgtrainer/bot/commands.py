@@ -27,6 +27,12 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "/system <text>: give this chat its own instructions; /system alone shows them; "
         "/system reset restores the default",
     ),
+    BotCommandInfo(
+        "correct",
+        "Correct my last answer",
+        "/correct <better answer>: correct my last answer (or the one you reply to); 👍 / 👎 "
+        "under an answer rate it",
+    ),
     # -- documents --
     BotCommandInfo(
         "teach",

@@ -14,11 +14,13 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
+from tgtrainer.bot.rating_buttons import rating_buttons
 from tgtrainer.bot.reply import ReplyWriter
 from tgtrainer.bot.status import unfinished_status
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.core.feedback import Feedback
 from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ModelError
 
@@ -81,12 +83,18 @@ def command_argument(message: Message) -> str:
 
 class Handlers:
     def __init__(
-        self, settings: Settings, assistant: Assistant, speaker: Speaker | None = None
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        speaker: Speaker | None = None,
+        feedback: Feedback | None = None,
     ) -> None:
-        """`speaker` None: this server never answers aloud."""
+        """`speaker` None: this server never answers aloud; `feedback` None: answers carry no
+        rating buttons."""
         self._settings = settings
         self._assistant = assistant
         self._speaker = speaker
+        self._feedback = feedback
 
     def already_answered(self, update: Update) -> bool:
         """Was this update's message answered before (delivered again after a restart)?"""
@@ -269,7 +277,9 @@ class Handlers:
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
             return None
-        turn.finish(await writer.finish(above + turn.display_text))
+        rateable = self._feedback is not None and self._feedback.offered(chat)
+        buttons = rating_buttons(None) if rateable else None
+        turn.finish(await writer.finish(above + turn.display_text, buttons=buttons))
         return Answered(turn.text, heard)
 
     async def on_error(self, update: object, context: Context) -> None:

@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
@@ -83,16 +83,26 @@ class ReplyWriter:
             log.info("streaming stopped in chat %s: %s", self._chat_id, error)
             self._streaming = False
 
-    async def finish(self, text: str) -> list[int]:
-        """Send the whole reply; returns the ids of the messages that show it, in order."""
+    async def finish(self, text: str, *, buttons: InlineKeyboardMarkup | None = None) -> list[int]:
+        """Send the whole reply; returns the ids of the messages that show it, in order.
+
+        `buttons` go under the last message (a split reply keeps them at its end)."""
         parts = split_html(render_markdown(text))
         if not self._private and self._shown and self._streaming:
             try:
-                return await self._show_in_group(parts, {})
+                return await self._show_in_group(parts, {}, buttons)
             except TelegramError as error:
                 log.info("final edit refused in chat %s, sending anew: %s", self._chat_id, error)
                 await self._delete_shown()
-        return [await self._send(part, reply=index == 0) for index, part in enumerate(parts)]
+        last = len(parts) - 1
+        return [
+            await self._send(
+                part,
+                reply=index == 0,
+                extra={"reply_markup": buttons} if index == last and buttons else None,
+            )
+            for index, part in enumerate(parts)
+        ]
 
     async def fail(self, sentence: str) -> None:
         """Tell the user why there is no answer, in place of any partial one."""
@@ -101,15 +111,27 @@ class ReplyWriter:
             self._chat_id, sentence, reply_parameters=self._reply_parameters()
         )
 
-    async def _show_in_group(self, parts: list[str], extra: dict[str, Any]) -> list[int]:
+    async def _show_in_group(
+        self,
+        parts: list[str],
+        extra: dict[str, Any],
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> list[int]:
+        last = len(parts) - 1
         for index, part in enumerate(parts):
+            markup = buttons if index == last else None
+            with_markup = {**extra, "reply_markup": markup} if markup else extra
             if index < len(self._shown):
                 message_id, shown = self._shown[index]
                 if shown != part:
-                    await self._edit(message_id, part, extra)
+                    await self._edit(message_id, part, with_markup)
                     self._shown[index] = (message_id, part)
+                elif markup is not None:
+                    await self._bot.edit_message_reply_markup(
+                        self._chat_id, message_id, reply_markup=markup
+                    )
             else:
-                message_id = await self._send(part, reply=index == 0, extra=extra)
+                message_id = await self._send(part, reply=index == 0, extra=with_markup)
                 self._shown.append((message_id, part))
         for message_id, _ in self._shown[len(parts) :]:
             await self._bot.delete_message(self._chat_id, message_id)

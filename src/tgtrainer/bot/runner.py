@@ -13,6 +13,7 @@ from telegram.ext import Application
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
@@ -21,6 +22,7 @@ from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 
@@ -59,9 +61,13 @@ async def run_bot(
         sources=sources,
     )
     voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
-    assistant = Assistant(settings, ConversationStore(database), model, grounder)
+    answer_log = AnswerLogStore(database)
+    assistant = Assistant(settings, ConversationStore(database), model, grounder, answer_log)
     teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
-    application = build_application(settings, assistant, teaching=teaching, voice=voice)
+    feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
+    application = build_application(
+        settings, assistant, teaching=teaching, voice=voice, feedback=feedback
+    )
     try:
         async with application:  # initialize() now, shutdown() on the way out
             await _poll_until(stop, application, settings, model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
@@ -11,6 +12,7 @@ from tgtrainer.core.grounding import Grounder, Grounding, source_list
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.llm import ChatMessage, ChatModel
 from tgtrainer.storage import ConversationStore
+from tgtrainer.storage.feedback import AnswerLogStore, AnswerRecord
 
 HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by tokens
 
@@ -21,7 +23,8 @@ class Turn:
     With a grounder, `prepare()` (which `stream()` calls) first puts the chat's relevant passages
     into the prompt. Iterate `stream()` for the reply's pieces, then call `finish()` with the ids
     of the messages that show it, which stores the reply in the conversation and, when grounded,
-    the passages it rested on as the chat's sources.
+    the passages it rested on as the chat's sources. With an answer log, `finish` also records
+    what the answer was made from: the exact prompt, the model and the passages.
     """
 
     def __init__(
@@ -36,8 +39,10 @@ class Turn:
         system_prompt: str,
         model_name: str | None,
         grounder: Grounder | None = None,
+        answer_log: AnswerLogStore | None = None,
     ) -> None:
         self._store = store
+        self._answer_log = answer_log
         self._model = model
         self._chat = chat
         self._user = user
@@ -48,6 +53,7 @@ class Turn:
         self._budget = model.context_tokens - model.max_reply_tokens
         self.prompt = fit_to_context(system_prompt, history, model.count_tokens, self._budget)
         self.model_name = model_name
+        self.answered_by: str | None = model_name  # the model's name, once it has answered
         self.text = ""
         self._grounder = grounder
         self.grounding: Grounding | None = None
@@ -78,13 +84,35 @@ class Turn:
         async for piece in self._model.stream(self.prompt, model=self.model_name):
             self.text += piece
             yield piece
+        if self.answered_by is None and self._answer_log is not None:
+            self.answered_by = await self._default_model_name()
+
+    async def _default_model_name(self) -> str | None:
+        try:
+            names = await self._model.list_models()
+        except Exception:  # the name is a detail of the log: the answer stands without it
+            return None
+        return names[0] if names else None
 
     def finish(self, telegram_message_ids: list[int]) -> None:
-        self._store.record_reply(
+        """The answer is shown by `telegram_message_ids` (the last one carries any buttons)."""
+        answer_id = self._store.record_reply(
             self._chat.id, self._user_message_id, self.text, telegram_message_ids
         )
         if self._grounder is not None and self.grounding is not None:
             self._grounder.remember(self._chat, self.grounding)
+        if self._answer_log is not None:
+            passages = self.grounding.passages if self.grounding is not None else []
+            self._answer_log.record(
+                AnswerRecord(
+                    answer_id,
+                    self._chat.id,
+                    telegram_message_ids[-1] if telegram_message_ids else None,
+                    [{"role": m.role, "content": m.content} for m in self.prompt],
+                    self.answered_by,
+                    sources=[asdict(passage) for passage in passages],
+                )
+            )
 
 
 class Assistant:
@@ -94,10 +122,14 @@ class Assistant:
         store: ConversationStore,
         model: ChatModel,
         grounder: Grounder | None = None,
+        answer_log: AnswerLogStore | None = None,
     ) -> None:
+        """`answer_log`: where each answer's prompt, model and sources are recorded (for
+        feedback and datasets); None records nothing."""
         self._settings = settings
         self._store = store
         self._model = model
+        self._answer_log = answer_log
         self.access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
         self.grounder = grounder
 
@@ -129,6 +161,7 @@ class Assistant:
             self.system_prompt(chat),
             self._store.settings(chat.id).model,
             self.grounder,
+            self._answer_log,
         )
 
     def already_answered(self, chat: ChatRef, message_id: int) -> bool:

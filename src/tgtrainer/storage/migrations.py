@@ -166,3 +166,31 @@ def m004_teaching_awaited(db: sqlite3.Connection) -> None:
         );
         """
     )
+
+
+@migration
+def m005_feedback(db: sqlite3.Connection) -> None:
+    """Each answer's record (the exact prompt, the model, the sources) and its feedback."""
+    db.executescript(
+        """
+        CREATE TABLE answer_log (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id),  -- the assistant message
+            chat_id INTEGER NOT NULL,
+            button_message_id INTEGER,         -- the Telegram message that carries the buttons
+            prompt TEXT NOT NULL,              -- JSON: the messages sent to the model, in order
+            model TEXT,
+            adapter TEXT,                      -- a fine-tuned adapter on top of `model`, if any
+            sources TEXT NOT NULL DEFAULT '[]',  -- JSON: the passages the answer rested on
+            created_at REAL NOT NULL,
+            rating INTEGER CHECK (rating IN (-1, 1)),  -- NULL: not rated
+            rated_by INTEGER,
+            rated_at REAL,
+            asked_message_id INTEGER,          -- the bot's "what would be better?" message
+            correction TEXT,
+            corrected_by INTEGER,
+            corrected_at REAL
+        );
+        CREATE INDEX answer_log_button ON answer_log(chat_id, button_message_id);
+        CREATE INDEX answer_log_asked ON answer_log(chat_id, asked_message_id);
+        """
+    )
