@@ -128,3 +128,8 @@ def sandbox(host: str, port: int | None) -> None:
 from tgtrainer.kb_cli import kb  # noqa: E402 - the group is attached after `main` exists
 
 main.add_command(kb)
+
+# -- the dialogue log and datasets: `tgtrainer dataset ...` --
+from tgtrainer.dataset_cli import dataset  # noqa: E402 - attached after `main` exists
+
+main.add_command(dataset)

@@ -253,6 +253,16 @@ class KnowledgeStore:
             if chunk_id in rows
         ]
 
+    def document_passages(self, scopes: Sequence[str]) -> list[Passage]:
+        """Every chunk of the documents of `scopes`, document by document, in reading order."""
+        rows = self._db.execute(
+            f"""SELECT c.id, d.name, c.text, c.page, c.heading FROM kb_chunks c
+                JOIN kb_documents d ON d.id = c.document_id WHERE d.scope IN ({_marks(scopes)})
+                ORDER BY d.scope, d.name, c.ordinal""",
+            tuple(scopes),
+        ).fetchall()
+        return [Passage(row[0], row[1], row[2], 0.0, row[3], row[4]) for row in rows]
+
     def vectors(self, embedder: str) -> tuple[NDArray[np.int64], list[str], NDArray[np.float32]]:
         """Every chunk made by `embedder`: ids, scopes, and vectors (one row each)."""
         rows = self._db.execute(
