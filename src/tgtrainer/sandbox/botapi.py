@@ -151,13 +151,20 @@ async def delete_my_commands(state: SandboxState, params: JSON) -> bool:
     return True
 
 
+def _inline_keyboard(params: JSON) -> bool:
+    """Telegram keeps only an inline keyboard on the message; a ForceReply or a reply keyboard
+    acts on the user's client and is never part of the message the bot gets back."""
+    markup = params.get("reply_markup")
+    return isinstance(markup, dict) and "inline_keyboard" in markup
+
+
 async def send_message(state: SandboxState, params: JSON) -> JSON:
     chat = _chat(state, params)
     text, entities, html = formatted(params)
     content: JSON = {"text": text, **_reply_to(state, chat["id"], params)}
     if entities:
         content["entities"] = entities
-    if params.get("reply_markup"):
+    if _inline_keyboard(params):
         content["reply_markup"] = params["reply_markup"]
     message = state.add_message(chat["id"], state.bot_user(), content, html)
     for key in [key for key in state.drafts if key[0] == chat["id"]]:
@@ -261,7 +268,7 @@ def _media_sender(kind: str) -> Handler:
             caption, entities, _html = formatted(params, "caption", MAX_CAPTION)
             content.update(caption=caption, caption_entities=entities)
         content.update(_reply_to(state, chat["id"], params))
-        if params.get("reply_markup"):
+        if _inline_keyboard(params):
             content["reply_markup"] = params["reply_markup"]
         message = state.add_message(chat["id"], state.bot_user(), content)
         await state.add_event("message", chat["id"], message=state.user_view(message))
