@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
 from tgtrainer.bot.reply import ReplyWriter
+from tgtrainer.bot.split import split_html
 from tgtrainer.bot.status import unfinished_status
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
@@ -173,12 +174,13 @@ class Handlers:
         if not argument:
             own = self._assistant.has_own_system_prompt(chat)
             label = "This chat's own system prompt" if own else "The default system prompt"
-            await message.reply_text(
+            shown = (
                 f"<b>{label}:</b>\n<blockquote>{html.escape(self._assistant.system_prompt(chat))}"
                 "</blockquote>\nChange it with /system &lt;text&gt;; /system reset restores the "
-                "default.",
-                parse_mode=ParseMode.HTML,
+                "default."
             )
+            for part in split_html(shown):  # a long prompt takes more than one message
+                await message.reply_text(part, parse_mode=ParseMode.HTML)
         elif argument.lower() == "reset":
             self._assistant.set_system_prompt(chat, None)
             await message.reply_text("The default system prompt is back.")
