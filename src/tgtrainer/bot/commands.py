@@ -27,6 +27,11 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "/system <text>: give this chat its own instructions; /system alone shows them; "
         "/system reset restores the default",
     ),
+    BotCommandInfo(
+        "cancel",
+        "Stop my running answer",
+        "/cancel: stop the answer, transcription or document learning I am working on for you",
+    ),
     # -- documents --
     BotCommandInfo(
         "teach",
