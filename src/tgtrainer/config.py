@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=512, ge=16)
     llm_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
+    answer_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds one answer may take, model retries included."
+    )
     llm_threads: int = Field(default=0, ge=0, description="llama.cpp threads; 0 = all cores.")
 
     openai_api_key: SecretStr | None = None

@@ -23,6 +23,7 @@ and the log the traceback. The tree (the sentence each class says unless raised 
      |    |    +-- UnreadableDocumentError  corrupt, encrypted, not what its name says
      |    |    +-- NoTextError              opens fine, holds no text
      |    +-- EmbeddingError             the embedding model could not embed
+     +-- core.assistant.SystemPromptTooLongError  raised with its own sentence (both sizes)
      +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
 """
 

@@ -9,6 +9,7 @@ import pytest
 
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.core.assistant import MAX_SYSTEM_PROMPT_CHARS, SystemPromptTooLongError
 from tgtrainer.core.grounding import Grounder
 from tgtrainer.knowledge.types import Passage
 from tgtrainer.llm import ChatMessage
@@ -90,6 +91,29 @@ async def test_a_chat_can_have_its_own_system_prompt(
     assert model.prompts[-1][0] == ChatMessage("system", "Default prompt.")
     assistant.set_system_prompt(ANN_CHAT, None)
     assert assistant.system_prompt(ANN_CHAT) == "Default prompt."
+
+
+async def test_a_system_prompt_over_the_cap_is_refused_and_nothing_changes(
+    assistant: Assistant,
+) -> None:
+    assistant.set_system_prompt(ANN_CHAT, "x" * MAX_SYSTEM_PROMPT_CHARS)
+    with pytest.raises(
+        SystemPromptTooLongError, match="at most 4,000 characters; this one has 11,000"
+    ):
+        assistant.set_system_prompt(ANN_CHAT, "y" * 11_000)
+    assert assistant.system_prompt(ANN_CHAT) == "x" * MAX_SYSTEM_PROMPT_CHARS
+
+
+async def test_a_long_default_system_prompt_never_hides_the_question(
+    tmp_path: Path,
+) -> None:
+    """The defect: with an 11,000-character prompt the model got only "[...]" as the question."""
+    model = ScriptedChatModel(echo, context_tokens=1024)
+    settings = Settings(data_dir=tmp_path, system_prompt="Be brief. " * 1100)
+    assistant = Assistant(settings, ConversationStore(Database(settings.database_path)), model)
+    answer = await ask(assistant, ANN_CHAT, ANN, "What is the capital of France?", 1)
+    assert answer.strip() == "echo What is the capital of France?"
+    assert model.prompts[-1][0].content.endswith("[...]")
 
 
 async def test_a_chat_picks_one_of_the_offered_models(assistant: Assistant) -> None:

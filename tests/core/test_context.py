@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tgtrainer.core.context import fit_to_context
+from tgtrainer.core.context import QUESTION_SHARE, fit_to_context
 from tgtrainer.llm import ChatMessage
 
 
@@ -64,3 +64,48 @@ def test_the_prompt_never_exceeds_the_budget(texts: list[str], budget: int) -> N
     prompt = fit_to_context("system prompt", history, chars, budget)
     assert sum(chars(m.content) + 4 for m in prompt) <= budget
     assert prompt[-1].content.startswith(history[-1].content[:1]) or history[-1].content == ""
+
+
+def test_a_long_system_prompt_is_cut_before_the_question() -> None:
+    """The defect: an 11,000-character system prompt left only "[...]" of the question."""
+    question = ChatMessage("user", "What is the capital of France? " * 3)
+    prompt = fit_to_context("rule " * 11_000, [question], words, budget=500)
+    assert prompt[-1] == question
+    assert prompt[0].content.startswith("rule rule")
+    assert prompt[0].content.endswith("[...]")
+    assert sum(words(m.content) + 4 for m in prompt) <= 500
+
+
+def test_older_turns_go_before_the_system_prompt_is_cut() -> None:
+    history = [
+        ChatMessage("user", "old " * 100),
+        ChatMessage("assistant", "answer " * 100),
+        ChatMessage("user", "new question"),
+    ]
+    prompt = fit_to_context("rule " * 150, history, words, budget=200)
+    assert [m.content for m in prompt[1:]] == ["new question"]
+    assert prompt[0].content == "rule " * 150
+
+
+def test_a_question_longer_than_its_share_is_cut_and_the_system_prompt_keeps_the_rest() -> None:
+    prompt = fit_to_context("rule " * 1000, [ChatMessage("user", "word " * 1000)], words, 400)
+    assert prompt[1].content.startswith("word word") and prompt[1].content.endswith("[...]")
+    assert words(prompt[0].content) >= 400 * (1 - QUESTION_SHARE) - 8
+    assert sum(words(m.content) + 4 for m in prompt) <= 400
+
+
+@given(
+    st.text(max_size=3000),
+    st.text(max_size=400),
+    st.integers(min_value=60, max_value=2000),
+)
+def test_the_question_survives_any_system_prompt(system: str, question: str, budget: int) -> None:
+    """Whatever the system prompt, a question within its share of the budget is kept whole."""
+
+    def chars(text: str) -> int:
+        return len(text) // 4 + 1
+
+    prompt = fit_to_context(system, [ChatMessage("user", question)], chars, budget)
+    assert sum(chars(m.content) + 4 for m in prompt) <= budget
+    if chars(question) + 4 <= budget * QUESTION_SHARE - 8:
+        assert prompt[-1].content == question

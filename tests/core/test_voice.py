@@ -9,10 +9,11 @@ import pytest
 from tests.support.fake_speech import ScriptedSpeechToText, ToneTextToSpeech
 from tgtrainer.config import Settings
 from tgtrainer.core import ChatRef, UserRef
-from tgtrainer.core.voice import Voice, language_code
+from tgtrainer.core.voice import Voice, language_code, unknown_language
 from tgtrainer.speech.audio import Recording
 from tgtrainer.speech.base import Transcript
 from tgtrainer.speech.errors import AudioDecodeError, AudioTooLongError, SpeechConfigurationError
+from tgtrainer.speech.languages import SPEECH_LANGUAGES
 from tgtrainer.storage import Database
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.testing.media import inspect, jfk_recording, silence, to_voice_note
@@ -178,7 +179,53 @@ async def test_the_first_voice_note_loads_the_voice_for_its_answer(tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("given", "code"),
-    [("en", "en"), ("EN-us", "en"), ("pt_BR", "pt"), ("auto", None), ("", None), ("e1", None)],
+    [
+        ("en", "en"),
+        ("EN-us", "en"),
+        ("pt_BR", "pt"),
+        ("haw", "haw"),
+        ("auto", None),
+        ("", None),
+        ("e1", None),
+        ("zz", None),  # the defect: accepted, saved, then every voice note failed
+        ("xyz", None),
+    ],
 )
 def test_language_codes_are_normalised(given: str, code: str | None) -> None:
     assert language_code(given) == code
+
+
+def test_a_language_the_speech_models_do_not_know_is_never_saved(
+    tmp_path: Path, stt: ScriptedSpeechToText
+) -> None:
+    voice = make_voice(tmp_path, stt, None)
+    with pytest.raises(ValueError, match="zz"):
+        voice.set_language(CHAT, "zz")
+    assert voice.settings(CHAT).language is None
+
+
+async def test_an_unknown_language_saved_before_the_check_is_ignored(
+    tmp_path: Path, stt: ScriptedSpeechToText
+) -> None:
+    """A chat that saved "zz" while the bot accepted it listens again (detecting)."""
+    config = Settings(data_dir=tmp_path)
+    store = VoiceSettingsStore(Database(config.database_path))
+    store.set_language(CHAT.id, "zz")
+    voice = Voice(config, store, stt, None)
+    assert voice.language(CHAT) is None
+    await voice.listen(
+        CHAT, UserRef(7, "Ann", language_code="zz-ZZ"), to_voice_note(jfk_recording())
+    )
+    assert stt.calls[-1][1:] == (None, "en")  # detected, with the usual fallback
+
+
+def test_the_sentence_for_an_unknown_language_says_how_to_choose() -> None:
+    sentence = unknown_language("zz")
+    assert sentence.startswith('I cannot listen for "zz": send /language with a language code')
+    assert "en, es" in sentence and "yue" in sentence and "/language auto" in sentence
+    assert len(unknown_language("q" * 4000)) < 1000
+
+
+def test_the_speech_languages_are_those_the_installed_faster_whisper_knows() -> None:
+    tokenizer = pytest.importorskip("faster_whisper.tokenizer")
+    assert tokenizer._LANGUAGE_CODES == SPEECH_LANGUAGES

@@ -149,6 +149,29 @@ async def test_system_sets_shows_and_resets_the_chat_prompt(
     assert "French" not in system["content"]
 
 
+async def test_a_long_system_prompt_is_shown_in_parts_and_an_overlong_one_refused(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    """The defect: /system answered "Message is too long" for a long prompt, and a long prompt
+    left the model only "[...]" of the question."""
+    prompt = " ".join(f"Rule {i}: be kind." for i in range(250))[:4000]
+    [saved] = await ask(client, chat_id, f"/system {prompt}")
+    assert "Saved" in saved["text"]
+    shown = await ask(client, chat_id, "/system", count=2)
+    assert all(len(part["text"]) <= 4096 for part in shown)
+    assert normalised(prompt) in normalised(" ".join(texts(shown)))
+    [refused] = await ask(client, chat_id, "/system " + "x" * 4050)
+    assert refused["text"] == (
+        "A system prompt can be at most 4,000 characters; this one has 4,050. Nothing was "
+        "changed: send a shorter one with /system <text>."
+    )
+    [answer] = await ask(client, chat_id, "Is my question whole?")
+    assert answer["text"] == "You said: Is my question whole?"
+    assert last_request_for(fake_openai, "Is my question whole?")["messages"][0]["content"] == (
+        prompt
+    )
+
+
 async def test_a_10000_character_answer_arrives_whole_in_parts(
     client: SandboxClient, chat_id: int
 ) -> None:

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.support.documents import make_docx, make_pdf, make_scanned_pdf, make_zip_bomb
+from tests.support.documents import (
+    make_docx,
+    make_lying_zip,
+    make_pdf,
+    make_scanned_pdf,
+    make_zip_bomb,
+)
 from tgtrainer.core.grounding import NOTHING_FOUND
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
@@ -361,6 +367,8 @@ async def test_docs_lists_and_forgets(client: SandboxClient, chat_id: int) -> No
     assert confirmation["text"] == "Forgot alpha.txt."
     assert (await ask(client, chat_id, "/forget beta.txt"))["text"] == "Forgot beta.txt."
     assert "no document called nope" in (await ask(client, chat_id, "/forget nope"))["text"]
+    long_name = (await ask(client, chat_id, "/forget " + "n" * 4000))["text"]
+    assert long_name.startswith("I have no document called nnn") and len(long_name) < 300
     assert (await ask(client, chat_id, "/forget_all"))["text"] == "Forgot 1 document."
     assert "gamma.txt" not in (await ask(client, chat_id, "/docs"))["text"]
 
@@ -388,6 +396,18 @@ BAD_INPUTS = [
         make_pdf(["secret"], password="pw"), "locked.pdf", "password-protected", id="encrypted"
     ),
     pytest.param(make_zip_bomb(unpacked_mb=40), "bomb.docx", "unpacks to 40 MB", id="zip-bomb"),
+    pytest.param(
+        make_lying_zip(unpacked_mb=50),
+        "liar.docx",
+        "This DOCX document unpacks to more than the 5 MB I accept.",
+        id="zip-headers-lie-docx",
+    ),
+    pytest.param(
+        make_lying_zip("OEBPS/chapter.xhtml", unpacked_mb=50),
+        "liar.epub",
+        "This EPUB book unpacks to more than the 5 MB I accept.",
+        id="zip-headers-lie-epub",
+    ),
     # Telegram refuses to send a 0-byte file (so does the sandbox): blank is the nearest thing.
     pytest.param(b" \n\t\n ", "blank.txt", "I found no text in blank.txt", id="blank"),
     pytest.param(make_pdf(["", ""]), "scan.pdf", "no text layer", id="no-text"),

@@ -4,6 +4,7 @@ recording to `audio.transcriptions` and gets its voice answer from `audio.speech
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -127,3 +128,38 @@ async def test_in_groups_only_voice_messages_that_reply_to_the_bot_are_heard(
     )
     question = sent["message"]["message_id"]
     assert all(m["reply_to_message_id"] == question for m in fresh)
+
+
+async def test_a_language_the_speech_model_does_not_know_is_refused_by_command_and_button(
+    client: SandboxClient, chat_id: int, fake_openai: FakeOpenAIServer
+) -> None:
+    """The defect: /language zz (or a forged lang:zz button) was saved, then every voice note
+    in the chat failed with "Something went wrong"."""
+
+    async def say(text: str) -> dict[str, Any]:
+        after = (await client.events(after=0, timeout=0))["last_seq"]
+        await client.send_text(chat_id, text, user_id=chat_id)
+        [reply] = await client.wait_for_bot_messages(
+            chat_id, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
+        )
+        return reply
+
+    refused = await say("/language zz")
+    assert refused["text"].startswith('I cannot listen for "zz": send /language with a language')
+    assert "de, el, en" in refused["text"] and "/language auto" in refused["text"]
+    menu = await say("/language")
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.press_button(chat_id, menu["message_id"], "lang:zz", user_id=chat_id)
+    events = await client.events(after=after, timeout=ANSWER_TIMEOUT, chat_id=chat_id)
+    [answer] = [e for e in events["events"] if e["type"] == "callback_answer"]
+    assert answer["text"] == "That choice is no longer offered; send /language again."
+    assert "I listen for en" in (await say("/language"))["text"]  # STT_LANGUAGE still rules
+
+    fake_openai.audio_requests.clear()
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await client.send_file(chat_id, tone_voice_note(1.0), kind="voice", duration=1)
+    fresh = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
+    )
+    assert fresh[0]["text"].endswith(f"You said: {fake_openai.transcript}")
+    assert fake_openai.audio_requests[0]["language"] == "en"

@@ -4,7 +4,9 @@ bombs, encrypted PDFs."""
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 
 import docx
@@ -71,3 +73,77 @@ def make_zip_bomb(member: str = "word/document.xml", unpacked_mb: int = 200) -> 
             for _ in range(unpacked_mb):
                 stream.write(block)
     return buffer.getvalue()
+
+
+def make_lying_zip(
+    member: str = "word/document.xml",
+    *,
+    unpacked_mb: int = 1100,
+    declared_bytes: int = 60_000,
+    around: bytes | None = None,
+) -> bytes:
+    """A zip whose headers lie: `member` claims `declared_bytes` but inflates to `unpacked_mb`
+    MB of spaces (the shape of the 1.1 MB DOCX that took the bot to 2.3 GB). The other members
+    are copied from the zip `around` (a real DOCX, say), else one small content list."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = b" " * (1 << 20)
+    compressed = b"".join(deflater.compress(block) for _ in range(unpacked_mb)) + deflater.flush()
+    others = [("[Content_Types].xml", b"<Types/>")]
+    if around is not None:
+        with zipfile.ZipFile(io.BytesIO(around)) as model:
+            others = [(n, model.read(n)) for n in model.namelist() if n != member]
+    members = [(name, data, False) for name, data in others] + [(member, compressed, True)]
+    body, directory = io.BytesIO(), io.BytesIO()
+    for name, data, lying in members:
+        offset = body.tell()
+        method = zipfile.ZIP_DEFLATED if lying else zipfile.ZIP_STORED
+        size = declared_bytes if lying else len(data)
+        crc = 0 if lying else zlib.crc32(data)
+        encoded = name.encode()
+        body.write(
+            struct.pack(
+                "<4sHHHHHIIIHH",
+                b"PK\x03\x04",
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+            )
+            + encoded
+            + data
+        )
+        directory.write(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
+    start = body.tell()
+    listing = directory.getvalue()
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(listing), start, 0
+    )
+    return body.getvalue() + listing + end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from telegram import BotCommand, Update
@@ -19,6 +20,7 @@ from telegram.ext import (
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
+from tgtrainer.bot.running import CANCEL_COMMAND, RunningWork
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
 from tgtrainer.bot.voice_reply import VoiceReplies
@@ -42,6 +44,7 @@ def build_application(
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
+    running = RunningWork()
     limits = settings.telegram_rate_limit
     rate_limiter = RateLimiter(
         overall_max_rate=30 if limits else 0, group_max_rate=20 if limits else 0, retries=RETRIES
@@ -52,13 +55,18 @@ def build_application(
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(rate_limiter)
-        .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
+        .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates, running))
         .post_init(_register_commands)
         .build()
     )
     handlers = Handlers(
-        settings, assistant, VoiceReplies(voice) if voice is not None else None, feedback
+        settings,
+        assistant,
+        VoiceReplies(voice) if voice is not None else None,
+        feedback,
+        running=running,
     )
+    running.on_stopped(functools.partial(handlers.tell_stopped, application))
     # Its own group, the first: every update passes the access check before any other handler.
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-3)
     if feedback is not None:  # ratings and corrections: /correct comes before /unknown
@@ -76,6 +84,7 @@ def build_application(
             CommandHandler("reset", handlers.reset),
             CommandHandler("model", handlers.model),
             CommandHandler("system", handlers.system),
+            CommandHandler(CANCEL_COMMAND, handlers.cancel),
             CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
             *(_voice_handlers(settings, handlers, voice) if voice is not None else []),
             MessageHandler(filters.COMMAND, handlers.unknown_command),

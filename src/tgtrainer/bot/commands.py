@@ -33,6 +33,11 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "/correct <better answer>: correct my last answer (or the one you reply to); 👍 / 👎 "
         "under an answer rate it",
     ),
+    BotCommandInfo(
+        "cancel",
+        "Stop my running answer",
+        "/cancel: stop the answer, transcription or document learning I am working on for you",
+    ),
     # -- documents --
     BotCommandInfo(
         "teach",

@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
+from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.teaching import Teaching, Upload
 from tgtrainer.knowledge.extract import SUPPORTED
@@ -232,9 +233,11 @@ class DocumentHandlers:
             return
         forgotten = await self._teaching.forget(chat_ref(update), user_ref(update), name)
         if forgotten is None:
-            await message.reply_text(f"I have no document called {name} here; see /docs.")
+            await message.reply_text(
+                f"I have no document called {shortened(name)} here; see /docs."
+            )
         else:
-            await message.reply_text(f"Forgot {forgotten.name}.")
+            await message.reply_text(f"Forgot {shortened(forgotten.name)}.")
 
     async def forget_all(self, update: Update, context: Context) -> None:
         message = update.effective_message

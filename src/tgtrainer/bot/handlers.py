@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -11,11 +12,13 @@ from typing import Protocol
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
 from tgtrainer.bot.rating_buttons import rating_buttons
-from tgtrainer.bot.reply import ReplyWriter
+from tgtrainer.bot.reply import ReplyWriter, still_working
+from tgtrainer.bot.running import RunningWork
+from tgtrainer.bot.split import split_html
 from tgtrainer.bot.status import unfinished_status
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
@@ -30,6 +33,14 @@ MODEL_CALLBACK = "model:"
 EMPTY_ANSWER = "The model gave an empty answer. Try rephrasing your message."
 INTERNAL_ERROR = "Something went wrong on my side. Please try again."
 NOT_TEXT = "I can read text messages. Send me your question as text."
+TOO_SLOW = (
+    "The model did not answer within {seconds:g} seconds, so I stopped waiting. Try again in a "
+    "minute, or ask a shorter question."
+)
+STILL_WORKING = "⏳ Still working on it… /cancel stops it."
+STILL_WORKING_SECONDS = 5.0
+"""Without a word from the model for this long, the user sees `STILL_WORKING`."""
+NOTHING_TO_CANCEL = "Nothing of yours is running here, so there is nothing to stop."
 HEARD_CHARS = 200
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!<>|~{}])")
 
@@ -88,13 +99,16 @@ class Handlers:
         assistant: Assistant,
         speaker: Speaker | None = None,
         feedback: Feedback | None = None,
+        *,
+        running: RunningWork | None = None,
     ) -> None:
         """`speaker` None: this server never answers aloud; `feedback` None: answers carry no
-        rating buttons."""
+        rating buttons; `running`: the chats' work that /cancel stops."""
         self._settings = settings
         self._assistant = assistant
         self._speaker = speaker
         self._feedback = feedback
+        self._running = running or RunningWork()
 
     def already_answered(self, update: Update) -> bool:
         """Was this update's message answered before (delivered again after a restart)?"""
@@ -181,18 +195,39 @@ class Handlers:
         if not argument:
             own = self._assistant.has_own_system_prompt(chat)
             label = "This chat's own system prompt" if own else "The default system prompt"
-            await message.reply_text(
+            shown = (
                 f"<b>{label}:</b>\n<blockquote>{html.escape(self._assistant.system_prompt(chat))}"
                 "</blockquote>\nChange it with /system &lt;text&gt;; /system reset restores the "
-                "default.",
-                parse_mode=ParseMode.HTML,
+                "default."
             )
+            for part in split_html(shown):  # a long prompt takes more than one message
+                await message.reply_text(part, parse_mode=ParseMode.HTML)
         elif argument.lower() == "reset":
             self._assistant.set_system_prompt(chat, None)
             await message.reply_text("The default system prompt is back.")
         else:
             self._assistant.set_system_prompt(chat, argument)
             await message.reply_text("Saved: this chat has its own system prompt now.")
+
+    async def cancel(self, update: Update, context: Context) -> None:
+        """/cancel: stop the user's running work in this chat; its handler then says so."""
+        message = update.effective_message
+        assert message is not None
+        user = update.effective_user
+        if user is None or not self._running.cancel(chat_ref(update).id, user.id):
+            await message.reply_text(NOTHING_TO_CANCEL)
+
+    async def tell_stopped(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        update: Update,
+        sentence: str,
+    ) -> None:
+        """Say why the update's work stopped, where its answer would have been."""
+        try:
+            await _tell_failure(update, CallbackContext.from_update(update, application), sentence)
+        except Exception:
+            log.exception("update %s: could not say that its work stopped", update.update_id)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -264,16 +299,29 @@ class Handlers:
             reply_to=message.message_id,
         )
         above = heard.quote() if heard is not None and heard.show else ""
-        async with chat_action(context.bot, chat.id):
+        deadline = self._settings.answer_timeout
+        patience = min(STILL_WORKING_SECONDS, deadline / 3)
+        async with (
+            chat_action(context.bot, chat.id),
+            still_working(writer, lambda: bool(turn.text), patience, STILL_WORKING),
+        ):
             try:
-                async for _ in turn.stream():
-                    await writer.preview(above + turn.text)
+                async with asyncio.timeout(deadline):
+                    async for _ in turn.stream():
+                        await writer.preview(above + turn.text)
+            except TimeoutError:
+                log.warning("update %s: no answer within %g s", update.update_id, deadline)
+                await writer.fail(TOO_SLOW.format(seconds=deadline))
+                return None
             except ModelError as error:
                 log.warning(
                     "update %s: model error: %r", update.update_id, error.__cause__ or error
                 )
                 await writer.fail(str(error))
                 return None
+            except asyncio.CancelledError:  # /cancel or shutdown: the stopper says so
+                await writer.discard()
+                raise
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
             return None

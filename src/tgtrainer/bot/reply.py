@@ -9,9 +9,12 @@ are rendered from Markdown to HTML; a part Telegram cannot parse is sent again a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
@@ -111,6 +114,10 @@ class ReplyWriter:
             self._chat_id, sentence, reply_parameters=self._reply_parameters()
         )
 
+    async def discard(self) -> None:
+        """Take back any partial reply shown (the answer was stopped)."""
+        await self._delete_shown()
+
     async def _show_in_group(
         self,
         parts: list[str],
@@ -183,6 +190,26 @@ class ReplyWriter:
         if self._private or self._reply_to is None:
             return None
         return ReplyParameters(self._reply_to, allow_sending_without_reply=True)
+
+
+@contextlib.asynccontextmanager
+async def still_working(
+    writer: ReplyWriter, said: Callable[[], bool], patience: float, sign: str
+) -> AsyncIterator[None]:
+    """Preview `sign` if nothing was `said` yet after `patience` seconds of the body."""
+
+    async def show() -> None:
+        await asyncio.sleep(patience)
+        if not said():
+            await writer.preview(sign)
+
+    task = asyncio.create_task(show())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _seconds(retry_after: float | Any) -> float:

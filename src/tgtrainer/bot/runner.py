@@ -11,6 +11,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
+from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
@@ -27,6 +28,8 @@ from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStor
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 3.0
+"""How long a stop waits for answers in flight before stopping them."""
 
 
 class BotStartError(Exception):
@@ -36,7 +39,8 @@ class BotStartError(Exception):
 async def run_bot(
     settings: Settings, stop: asyncio.Event | None = None, model: ChatModel | None = None
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies finish before exit.
+    """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies get a few seconds to
+    finish before exit, then are stopped with a sentence to their users.
 
     `model` replaces the one `settings` choose (the sandbox passes one it can watch loading).
     """
@@ -107,6 +111,13 @@ async def _poll_until(
     finally:
         if application.updater.running:
             await application.updater.stop()
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            # A hung model must not hold the exit: what outlives the grace is stopped, its
+            # users told.
+            stopped = await processor.running.stop_all(SHUTDOWN_GRACE_SECONDS)
+            if stopped:
+                log.info("stopped %d answer(s) still running", stopped)
         await application.stop()  # waits for the updates being handled
     await warm_up
 

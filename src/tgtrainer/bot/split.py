@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
-__all__ = ["split_html"]
+__all__ = ["shortened", "split_html"]
 
 _TAG_NAMES = "a|b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|tg-emoji|pre|code|blockquote"
 _TAG = re.compile(
@@ -53,6 +53,11 @@ def split_html(html: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
         document = _Document.read(document.html_of(0, len(document.text)))
     cutter = _Cutter(document, limit)
     return [document.html_of(start, end) for start, end in cutter.spans()]
+
+
+def shortened(text: str, limit: int = 200) -> str:
+    """`text` as quoted back to the user inside a sentence: at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(slots=True)

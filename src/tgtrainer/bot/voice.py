@@ -19,7 +19,7 @@ from tgtrainer.bot.handlers import Handlers, Heard, chat_ref, command_argument, 
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.bot.voice_reply import with_loading_notice
 from tgtrainer.config import Settings
-from tgtrainer.core.voice import Voice, language_code
+from tgtrainer.core.voice import Voice, language_code, unknown_language
 from tgtrainer.storage.voice_settings import REPLY_MODES, ReplyMode
 
 log = logging.getLogger(__name__)
@@ -221,9 +221,7 @@ class VoiceHandlers:
         if argument:
             chosen = "auto" if argument.lower() == "auto" else language_code(argument)
             if chosen is None:
-                await message.reply_text(
-                    "Send a language code like en, ru or de, or /language auto."
-                )
+                await message.reply_text(unknown_language(argument))
                 return
             self._voice.set_language(chat, None if chosen == "auto" else chosen)
             await message.reply_text(self._language_line(update))

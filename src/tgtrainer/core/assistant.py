@@ -10,11 +10,19 @@ from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.context import fit_to_context
 from tgtrainer.core.grounding import Grounder, Grounding, source_list
 from tgtrainer.core.types import ChatRef, UserRef
+from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ChatMessage, ChatModel
 from tgtrainer.storage import ConversationStore
 from tgtrainer.storage.feedback import AnswerLogStore, AnswerRecord
 
 HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by tokens
+MAX_SYSTEM_PROMPT_CHARS = 4000
+"""About 1,000 tokens: a quarter of the smallest context we run, leaving room for the
+conversation and the documents' passages."""
+
+
+class SystemPromptTooLongError(UserFacingError):
+    """A chat's own system prompt over `MAX_SYSTEM_PROMPT_CHARS`; the sentence gives both sizes."""
 
 
 class Turn:
@@ -195,6 +203,15 @@ class Assistant:
         return self._store.settings(chat.id).system_prompt is not None
 
     def set_system_prompt(self, chat: ChatRef, text: str | None) -> None:
-        """Give the chat its own system prompt; None restores the default."""
+        """Give the chat its own system prompt; None restores the default.
+
+        Raises `SystemPromptTooLongError` over `MAX_SYSTEM_PROMPT_CHARS` (nothing is saved)."""
+        if text is not None and len(text) > MAX_SYSTEM_PROMPT_CHARS:
+            raise SystemPromptTooLongError(
+                f"{len(text)} characters",
+                user_message=f"A system prompt can be at most {MAX_SYSTEM_PROMPT_CHARS:,} "
+                f"characters; this one has {len(text):,}. Nothing was changed: send a shorter "
+                "one with /system <text>.",
+            )
         self.remember(chat, None)
         self._store.set_system_prompt(chat.id, text)

@@ -7,6 +7,10 @@ from collections.abc import Callable, Sequence
 from tgtrainer.llm import ChatMessage
 
 TRUNCATION_MARK = "\n[...]"
+PER_MESSAGE_OVERHEAD = 4  # role markers and separators in chat templates
+QUESTION_SHARE = 0.75
+"""The most of the budget the newest message may take before it is cut too (the system
+prompt keeps at least the rest)."""
 
 
 def fit_to_context(
@@ -17,20 +21,28 @@ def fit_to_context(
 ) -> list[ChatMessage]:
     """The system prompt plus the newest history that fits in `budget` tokens.
 
-    The oldest turns are dropped first, and the history never starts with an assistant reply
-    whose question was dropped. The newest message is always kept: if it alone is too long, its
-    end is cut (so the prompt never exceeds the budget).
+    The newest message (the question) comes first: the system prompt is cut (its end) before
+    the question is, so that the question stays whole unless it alone takes more than
+    `QUESTION_SHARE` of the budget; then the system prompt keeps the rest and the question's
+    end is cut. The oldest turns are dropped first, and the history never starts with an
+    assistant reply whose question was dropped. The prompt never exceeds the budget.
     """
-    per_message_overhead = 4  # role markers and separators in chat templates
     system = ChatMessage("system", system_prompt)
-    remaining = budget - count_tokens(system_prompt) - per_message_overhead
+    if history:
+        question_cost = count_tokens(history[-1].content) + PER_MESSAGE_OVERHEAD
+        room = budget - question_cost - PER_MESSAGE_OVERHEAD
+        floor = budget - int(budget * QUESTION_SHARE) - PER_MESSAGE_OVERHEAD
+        allowed = max(room, floor, 1)
+        if count_tokens(system_prompt) > allowed:
+            system = _truncate(system, count_tokens, allowed)
+    remaining = budget - count_tokens(system.content) - PER_MESSAGE_OVERHEAD
     kept: list[ChatMessage] = []
     for message in reversed(history):
-        cost = count_tokens(message.content) + per_message_overhead
+        cost = count_tokens(message.content) + PER_MESSAGE_OVERHEAD
         if cost > remaining:
             if not kept:
                 kept.append(
-                    _truncate(message, count_tokens, max(remaining - per_message_overhead, 1))
+                    _truncate(message, count_tokens, max(remaining - PER_MESSAGE_OVERHEAD, 1))
                 )
             break
         kept.append(message)

@@ -17,6 +17,7 @@ from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.speech.audio import VoiceNote
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
 from tgtrainer.speech.errors import SpeechConfigurationError, SpeechError
+from tgtrainer.speech.languages import SPEECH_LANGUAGES, is_speech_language
 from tgtrainer.storage.voice_settings import ReplyMode, VoiceSettings, VoiceSettingsStore
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,20 @@ _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 def language_code(text: str) -> str | None:
-    """ "EN", "en-US", "pt_BR" -> en, en, pt; anything else -> None."""
+    """ "EN", "en-US", "pt_BR" -> en, en, pt: a language the speech models know; anything else
+    (not a code, or a code they do not know, like "zz") -> None."""
     base = text.strip().replace("_", "-").split("-")[0].lower()
-    return base if _LANGUAGE_CODE.match(base) else None
+    return base if _LANGUAGE_CODE.match(base) and is_speech_language(base) else None
+
+
+def unknown_language(text: str) -> str:
+    """The sentence for a /language choice the speech models do not know: how to choose."""
+    shown = text if len(text) <= 20 else text[:19] + "…"
+    return (
+        f'I cannot listen for "{shown}": send /language with a language code the speech '
+        f"model knows ({', '.join(SPEECH_LANGUAGES)}), or /language auto to detect the language "
+        "of each voice message."
+    )
 
 
 class Voice:
@@ -53,7 +65,12 @@ class Voice:
         self._store.set_reply_mode(chat.id, mode)
 
     def set_language(self, chat: ChatRef, language: str | None) -> None:
-        """The language this chat speaks (None: the server's STT_LANGUAGE)."""
+        """The language this chat speaks (None: the server's STT_LANGUAGE).
+
+        Raises ValueError for a language the speech models do not know (callers parse the
+        user's choice with `language_code` first and tell them `unknown_language`)."""
+        if language is not None and language_code(language) != language:
+            raise ValueError(f"not a speech language: {language!r}")
         self._store.set_language(chat.id, language)
 
     def set_show_transcript(self, chat: ChatRef, show: bool) -> None:
@@ -62,7 +79,7 @@ class Voice:
     def language(self, chat: ChatRef) -> str | None:
         """The language to listen for in this chat; None means detect it."""
         chosen = self._store.get(chat.id).language
-        if chosen is not None:
+        if chosen is not None and language_code(chosen) == chosen:  # saved before we checked
             return chosen
         configured = self._settings.stt_language.strip().lower()
         return None if configured in ("", "auto") else language_code(configured)
