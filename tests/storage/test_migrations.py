@@ -20,6 +20,9 @@ LATER_TABLES = {
     "kb_last_sources",
     "voice_settings",
     "kb_teaching_awaited",
+    "closed_messages",
+    "reply_parts",
+    "work_in_progress",
 }
 """Tables the migrations after the first one make."""
 
