@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     stream_interval_private: float = Field(default=0.4, gt=0)
     stream_interval_group: float = Field(default=1.0, gt=0)
     max_concurrent_updates: int = Field(default=256, ge=1)
+    telegram_retry_seconds: float = Field(
+        default=60.0, ge=0, description="How long a Bot API call is retried through 5xx/outages."
+    )
+    recovery_window_minutes: float = Field(
+        default=15.0,
+        ge=0,
+        description="On start, messages left unanswered this recently are answered; 0: none.",
+    )
 
     allowed_users: IdList = Field(
         default=frozenset(), description="User and group chat ids answered; empty: everyone."
@@ -140,6 +148,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "tgtrainer.sqlite3"
+
+    @property
+    def temp_dir(self) -> Path:
+        """The bot's temporary files (downloads being learned); emptied on every start."""
+        return self.data_dir / "tmp"
 
     def masked(self) -> dict[str, str]:
         """The effective configuration as environment names and printable values, secrets masked."""

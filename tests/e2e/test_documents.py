@@ -33,18 +33,28 @@ PROGRESS = ("Reading", "Learning")
 
 
 @pytest.fixture(scope="module")
-def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def system_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("bot-tmp")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bot-data")
+
+
+@pytest.fixture(scope="module")
+def temp_dir(data_dir: Path) -> Path:
+    """Where the bot downloads the files it learns (emptied on every start)."""
+    return data_dir / "tmp"
 
 
 @pytest.fixture(scope="module")
 def bot(
     sandbox_server: SandboxServer,
     fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-    temp_dir: Path,
+    data_dir: Path,
+    system_temp: Path,
 ) -> Iterator[BotProcess]:
-    data_dir = tmp_path_factory.mktemp("bot-data")
     with running_bot(
         sandbox_server,
         fake_openai,
@@ -54,7 +64,7 @@ def bot(
         MAX_DOCUMENT_MB="1",
         MAX_DOCUMENT_PAGES="20",
         MAX_UNPACKED_MB="5",
-        TMPDIR=str(temp_dir),
+        TMPDIR=str(system_temp),
     ) as process:
         yield process
 
@@ -419,13 +429,20 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("data", "name", "sentence"), BAD_INPUTS)
 async def test_bad_input_gets_one_clear_sentence_and_leaves_nothing(
-    client: SandboxClient, chat_id: int, temp_dir: Path, data: bytes, name: str, sentence: str
+    client: SandboxClient,
+    chat_id: int,
+    temp_dir: Path,
+    system_temp: Path,
+    data: bytes,
+    name: str,
+    sentence: str,
 ) -> None:
     status = await send_document(client, chat_id, data, name)
     assert sentence in status
     assert "Traceback" not in status and "Error" not in status
     assert name not in (await ask(client, chat_id, "/docs"))["text"]
     assert await asyncio.to_thread(lambda: list(temp_dir.iterdir())) == []
+    assert await asyncio.to_thread(lambda: list(system_temp.iterdir())) == []
 
 
 async def test_an_empty_utf16_file_with_only_a_bom_is_empty(

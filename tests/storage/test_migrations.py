@@ -21,6 +21,9 @@ LATER_TABLES = {
     "voice_settings",
     "kb_teaching_awaited",
     "answer_log",
+    "closed_messages",
+    "reply_parts",
+    "work_in_progress",
 }
 """Tables the migrations after the first one make."""
 

@@ -20,13 +20,14 @@ from telegram.ext import (
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
-from tgtrainer.bot.running import CANCEL_COMMAND, RunningWork
+from tgtrainer.bot.running import CANCEL_COMMAND
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
 from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
+from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 
@@ -40,14 +41,25 @@ def build_application(
     teaching: Teaching | None = None,
     voice: Voice | None = None,
     feedback: Feedback | None = None,
+    recovery: Recovery | None = None,
+    handlers: Handlers | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
+    """The bot, ready for `run_polling()`; it registers its command menu when it starts.
+
+    With `recovery`, documents and voice notes in progress are recorded. `handlers` (see
+    `make_handlers`) is passed by a caller that uses them too.
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
-    running = RunningWork()
     limits = settings.telegram_rate_limit
     rate_limiter = RateLimiter(
-        overall_max_rate=30 if limits else 0, group_max_rate=20 if limits else 0, retries=RETRIES
+        overall_max_rate=30 if limits else 0,
+        group_max_rate=20 if limits else 0,
+        retries=RETRIES,
+        retry_seconds=settings.telegram_retry_seconds,
+    )
+    handlers = (
+        handlers if handlers is not None else make_handlers(settings, assistant, voice, feedback)
     )
     application = (
         ApplicationBuilder()
@@ -55,18 +67,15 @@ def build_application(
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(rate_limiter)
-        .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates, running))
+        .concurrent_updates(
+            PerChatUpdateProcessor(
+                settings.max_concurrent_updates, handlers.running, handlers.note_arrival
+            )
+        )
         .post_init(_register_commands)
         .build()
     )
-    handlers = Handlers(
-        settings,
-        assistant,
-        VoiceReplies(voice) if voice is not None else None,
-        feedback,
-        running=running,
-    )
-    running.on_stopped(functools.partial(handlers.tell_stopped, application))
+    handlers.running.on_stopped(functools.partial(handlers.tell_stopped, application))
     # Its own group, the first: every update passes the access check before any other handler.
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-3)
     if feedback is not None:  # ratings and corrections: /correct comes before /unknown
@@ -76,7 +85,13 @@ def build_application(
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
-        DocumentHandlers(teaching, handlers.reply).register(application)
+        DocumentHandlers(
+            teaching,
+            handlers.reply,
+            temp_dir=settings.temp_dir,
+            recovery=recovery,
+            not_a_question=handlers.not_a_question,
+        ).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),
@@ -86,7 +101,7 @@ def build_application(
             CommandHandler("system", handlers.system),
             CommandHandler(CANCEL_COMMAND, handlers.cancel),
             CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
-            *(_voice_handlers(settings, handlers, voice) if voice is not None else []),
+            *(_voice_handlers(settings, handlers, voice, recovery) if voice is not None else []),
             MessageHandler(filters.COMMAND, handlers.unknown_command),
             MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),
             MessageHandler(
@@ -99,10 +114,20 @@ def build_application(
     return application
 
 
-def _voice_handlers(settings: Settings, handlers: Handlers, voice: Voice) -> list[BaseHandler]:  # type: ignore[type-arg]
+def make_handlers(
+    settings: Settings, assistant: Assistant, voice: Voice | None, feedback: Feedback | None = None
+) -> Handlers:
+    return Handlers(
+        settings, assistant, VoiceReplies(voice) if voice is not None else None, feedback
+    )
+
+
+def _voice_handlers(
+    settings: Settings, handlers: Handlers, voice: Voice, recovery: Recovery | None
+) -> list[BaseHandler]:  # type: ignore[type-arg]
     """/voice, /language and their buttons; voice notes, audio and video. They go before the
     catch-alls for unknown commands and for messages that are not text."""
-    voice_handlers = VoiceHandlers(settings, handlers, voice)
+    voice_handlers = VoiceHandlers(settings, handlers, voice, recovery)
     return [
         CommandHandler("voice", voice_handlers.voice_command),
         CommandHandler("language", voice_handlers.language_command),

@@ -31,6 +31,7 @@ from telegram.ext import (
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
+from tgtrainer.core.recovery import DOCUMENT, Recovery
 from tgtrainer.core.teaching import Teaching, Upload
 from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.types import LearnResult
@@ -70,11 +71,25 @@ def _size(size: int) -> str:
 
 
 class DocumentHandlers:
-    def __init__(self, teaching: Teaching, answer: Answer | None = None) -> None:
+    def __init__(
+        self,
+        teaching: Teaching,
+        answer: Answer | None = None,
+        *,
+        temp_dir: Path | None = None,
+        recovery: Recovery | None = None,
+        not_a_question: Callable[[Update], None] | None = None,
+    ) -> None:
         """`answer` answers a question in the update's chat: a caption that asks something
-        ("What is the deadline?") is answered once the file is learned."""
+        ("What is the deadline?") is answered once the file is learned. Files are downloaded
+        under `temp_dir` (None: the system's), which the bot empties on start; `recovery`
+        records each document being learned, for a restart to report; `not_a_question` is told
+        of a text taken as text to learn."""
         self._teaching = teaching
         self._answer = answer
+        self._temp_dir = temp_dir
+        self._recovery = recovery
+        self._not_a_question = not_a_question
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see commands first)."""
@@ -135,11 +150,25 @@ class DocumentHandlers:
         status = await StatusMessage.send(
             update, context, f"Reading {upload.name}...", failure=FAILED
         )
-        async with status.showing_progress():
-            with tempfile.TemporaryDirectory(prefix="tgtrainer-doc-") as folder:
-                path = Path(folder) / "upload"
-                await (await context.bot.get_file(file_id)).download_to_drive(path)
-                result = await self._teaching.learn_upload(admitted, path, progress=status.set)
+        assert update.effective_message is not None
+        with (
+            self._recovery.working(
+                chat_ref(update),
+                DOCUMENT,
+                upload.name,
+                update.effective_message.message_id,
+                status.message.message_id,
+            )
+            if self._recovery is not None
+            else contextlib.nullcontext()
+        ):
+            if self._temp_dir is not None:
+                self._temp_dir.mkdir(parents=True, exist_ok=True)
+            async with status.showing_progress():
+                with tempfile.TemporaryDirectory(prefix="doc-", dir=self._temp_dir) as folder:
+                    path = Path(folder) / "upload"
+                    await (await context.bot.get_file(file_id)).download_to_drive(path)
+                    result = await self._teaching.learn_upload(admitted, path, progress=status.set)
         await status.finish(describe(result))
         if admitted.question and self._answer is not None:
             await self._answer(update, context, admitted.question)
@@ -173,6 +202,8 @@ class DocumentHandlers:
         )
         if result is None:
             return  # an ordinary message: the general handlers answer it
+        if self._not_a_question is not None:
+            self._not_a_question(update)
         await message.reply_text(describe(result))
         raise ApplicationHandlerStop
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ContextTypes
@@ -108,7 +108,8 @@ class Handlers:
         self._assistant = assistant
         self._speaker = speaker
         self._feedback = feedback
-        self._running = running or RunningWork()
+        self.running = running or RunningWork()
+        """The chats' work that /cancel and a shutdown stop."""
 
     def already_answered(self, update: Update) -> bool:
         """Was this update's message answered before (delivered again after a restart)?"""
@@ -214,7 +215,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         user = update.effective_user
-        if user is None or not self._running.cancel(chat_ref(update).id, user.id):
+        if user is None or not self.running.cancel(chat_ref(update).id, user.id):
             await message.reply_text(NOTHING_TO_CANCEL)
 
     async def tell_stopped(
@@ -282,13 +283,35 @@ class Handlers:
         """
         message = update.effective_message
         assert message is not None
-        chat = chat_ref(update)
-        turn = self._assistant.begin_turn(chat, user_ref(update), question, message.message_id)
+        return await self.answer_message(
+            context.bot,
+            chat_ref(update),
+            user_ref(update),
+            message.message_id,
+            question,
+            heard=heard,
+            log_id=f"update {update.update_id}",
+        )
+
+    async def answer_message(
+        self,
+        bot: Bot,
+        chat: ChatRef,
+        user: UserRef,
+        message_id: int,
+        question: str,
+        *,
+        heard: Heard | None = None,
+        log_id: str,
+    ) -> Answered | None:
+        """`answer` for the message `message_id` of `chat`, also with no update at hand (a
+        question recovered on start); `log_id` names it in the log."""
+        turn = self._assistant.begin_turn(chat, user, question, message_id)
         if turn is None:
-            log.info("update %s: already answered, skipped", update.update_id)
+            log.info("%s: already answered, skipped", log_id)
             return None
         writer = ReplyWriter(
-            context.bot,
+            bot,
             chat.id,
             private=chat.is_private,
             interval=(
@@ -296,13 +319,14 @@ class Handlers:
                 if chat.is_private
                 else self._settings.stream_interval_group
             ),
-            reply_to=message.message_id,
+            reply_to=message_id,
+            on_sent=turn.shown,
         )
         above = heard.quote() if heard is not None and heard.show else ""
         deadline = self._settings.answer_timeout
         patience = min(STILL_WORKING_SECONDS, deadline / 3)
         async with (
-            chat_action(context.bot, chat.id),
+            chat_action(bot, chat.id),
             still_working(writer, lambda: bool(turn.text), patience, STILL_WORKING),
         ):
             try:
@@ -310,25 +334,48 @@ class Handlers:
                     async for _ in turn.stream():
                         await writer.preview(above + turn.text)
             except TimeoutError:
-                log.warning("update %s: no answer within %g s", update.update_id, deadline)
+                log.warning("%s: no answer within %g s", log_id, deadline)
                 await writer.fail(TOO_SLOW.format(seconds=deadline))
+                turn.fail()
                 return None
             except ModelError as error:
-                log.warning(
-                    "update %s: model error: %r", update.update_id, error.__cause__ or error
-                )
+                log.warning("%s: model error: %r", log_id, error.__cause__ or error)
                 await writer.fail(str(error))
+                turn.fail()
                 return None
             except asyncio.CancelledError:  # /cancel or shutdown: the stopper says so
                 await writer.discard()
                 raise
         if not turn.text.strip():
             await writer.fail(EMPTY_ANSWER)
+            turn.fail()
             return None
         rateable = self._feedback is not None and self._feedback.offered(chat)
         buttons = rating_buttons(None) if rateable else None
         turn.finish(await writer.finish(above + turn.display_text, buttons=buttons))
         return Answered(turn.text, heard)
+
+    def note_arrival(self, update: Update) -> None:
+        """Store a question the moment its update arrives, before it waits for its chat's
+        turn: a crash meanwhile leaves it for the recovery on start (`core.recovery`)."""
+        message = update.message
+        chat, user = update.effective_chat, update.effective_user
+        if message is None or message.text is None or chat is None or user is None:
+            return
+        if message.text.startswith("/") or not self._assistant.access.allows(user.id, chat.id):
+            return
+        username = update.get_bot().username
+        if not self._addressed_to_me(message, username):
+            return
+        question = message.text.replace(f"@{username}", "").strip() or message.text
+        self._assistant.receive(chat_ref(update), user_ref(update), question, message.message_id)
+
+    def not_a_question(self, update: Update) -> None:
+        """The update's text was taken for something else (text to learn): forget it was
+        stored as a question on arrival."""
+        message = update.effective_message
+        if message is not None:
+            self._assistant.discard(chat_ref(update), message.message_id)
 
     async def on_error(self, update: object, context: Context) -> None:
         """The bot's one error boundary: every handler's failure ends here.
@@ -349,6 +396,9 @@ class Handlers:
             sentence = str(error) if isinstance(error, UserFacingError) else None
             try:
                 await _tell_failure(update, context, sentence)
+                message = update.effective_message
+                if message is not None and update.effective_chat is not None:
+                    self._assistant.close(chat_ref(update), message.message_id)
             except Exception:
                 log.exception("update %s: could not tell the user about the failure", update_id)
         raise ApplicationHandlerStop

@@ -51,8 +51,11 @@ class ReplyWriter:
         interval: float,
         first_delay: float = 0.2,
         reply_to: int | None = None,
+        on_sent: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_sent` learns the id of every message sent for the reply, as it is sent."""
         self._bot = bot
+        self._on_sent = on_sent
         self._chat_id = chat_id
         self._private = private
         self._interval = interval
@@ -162,6 +165,8 @@ class ReplyWriter:
             message = await self._bot.send_message(
                 self._chat_id, html_to_plain(html), reply_parameters=parameters, **(extra or {})
             )
+        if self._on_sent is not None:
+            self._on_sent(message.message_id)
         return message.message_id
 
     async def _edit(self, message_id: int, html: str, extra: dict[str, Any]) -> None:

@@ -10,12 +10,15 @@ import signal
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
-from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
+from tgtrainer.bot.app import ALLOWED_UPDATES, build_application, make_handlers
+from tgtrainer.bot.handlers import Handlers
+from tgtrainer.bot.recovery import clear_temporary_files, start_recovery
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.factory import build_library
@@ -26,6 +29,7 @@ from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
+from tgtrainer.storage.work import WorkStore
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -65,16 +69,31 @@ async def run_bot(
         sources=sources,
     )
     voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
+    conversations = ConversationStore(database)
     answer_log = AnswerLogStore(database)
-    assistant = Assistant(settings, ConversationStore(database), model, grounder, answer_log)
+    assistant = Assistant(settings, conversations, model, grounder, answer_log)
     teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
+    recovery = Recovery(
+        conversations,
+        WorkStore(database),
+        assistant.access,
+        window_seconds=settings.recovery_window_minutes * 60,
+    )
+    clear_temporary_files(settings.temp_dir)
+    handlers = make_handlers(settings, assistant, voice, feedback)
     application = build_application(
-        settings, assistant, teaching=teaching, voice=voice, feedback=feedback
+        settings,
+        assistant,
+        teaching=teaching,
+        voice=voice,
+        feedback=feedback,
+        recovery=recovery,
+        handlers=handlers,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out
-            await _poll_until(stop, application, settings, model)
+            await _poll_until(stop, application, settings, model, handlers, recovery)
     except InvalidToken as error:
         raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
     except NetworkError as error:
@@ -94,12 +113,18 @@ async def _poll_until(
     application: Application,  # type: ignore[type-arg]
     settings: Settings,
     model: ChatModel,
+    handlers: Handlers,
+    recovery: Recovery,
 ) -> None:
-    """PTB's documented sequence for an application it does not run itself."""
+    """PTB's documented sequence for an application it does not run itself, with the
+    recovery of what an earlier run left undone started before the first update."""
     if application.post_init is not None:  # PTB calls it only from run_polling()
         await application.post_init(application)
     assert application.updater is not None
+    processor = application.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
     await application.start()
+    recovering = await start_recovery(application.bot, handlers, recovery, processor)
     try:
         await application.updater.start_polling(
             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
@@ -119,6 +144,7 @@ async def _poll_until(
             if stopped:
                 log.info("stopped %d answer(s) still running", stopped)
         await application.stop()  # waits for the updates being handled
+        await asyncio.gather(*recovering)
     await warm_up
 
 

@@ -7,6 +7,7 @@ held in memory only, and their URLs (which contain the bot token) are never logg
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from tgtrainer.bot.handlers import Handlers, Heard, chat_ref, command_argument, 
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.bot.voice_reply import with_loading_notice
 from tgtrainer.config import Settings
+from tgtrainer.core.recovery import VOICE, Recovery
 from tgtrainer.core.voice import Voice, language_code, unknown_language
 from tgtrainer.storage.voice_settings import REPLY_MODES, ReplyMode
 
@@ -96,10 +98,18 @@ def _minutes(seconds: float) -> str:
 
 
 class VoiceHandlers:
-    def __init__(self, settings: Settings, handlers: Handlers, voice: Voice) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: Handlers,
+        voice: Voice,
+        recovery: Recovery | None = None,
+    ) -> None:
+        """`recovery` records each recording being heard, for a restart to report."""
         self._settings = settings
         self._handlers = handlers
         self._voice = voice
+        self._recovery = recovery
 
     # -- listening -------------------------------------------------------------------------
 
@@ -127,18 +137,25 @@ class VoiceHandlers:
         if self._handlers.already_answered(update):
             log.info("update %s: already answered, not heard again", update.update_id)
             return
-        async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
-            try:
-                data = await self._download(context, media)
-                transcript = await with_loading_notice(
-                    message,
-                    self._voice.listen(chat, user, data),
-                    lambda: self._voice.still_loading(chat, spoken=True),
-                )
-            except BadRequest as error:
-                log.warning("update %s: cannot download: %s", update.update_id, error.message)
-                await message.reply_text(TOO_BIG.format(size="too big"))
-                return
+        hearing = (
+            self._recovery.working(chat, VOICE, "voice message", message.message_id)
+            if self._recovery is not None
+            else contextlib.nullcontext()
+        )
+        # Until its transcript is stored as the question, a crash would lose the recording.
+        with hearing:
+            async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
+                try:
+                    data = await self._download(context, media)
+                    transcript = await with_loading_notice(
+                        message,
+                        self._voice.listen(chat, user, data),
+                        lambda: self._voice.still_loading(chat, spoken=True),
+                    )
+                except BadRequest as error:
+                    log.warning("update %s: cannot download: %s", update.update_id, error.message)
+                    await message.reply_text(TOO_BIG.format(size="too big"))
+                    return
         log.info(
             "update %s: heard %.1f s (%s), %d characters",
             update.update_id,

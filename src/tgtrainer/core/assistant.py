@@ -102,11 +102,21 @@ class Turn:
             return None
         return names[0] if names else None
 
+    def shown(self, telegram_message_id: int) -> None:
+        """A message of the reply was sent before the reply is finished (a restart withdraws
+        it before answering again)."""
+        self._store.add_reply_part(self._user_message_id, telegram_message_id)
+
+    def fail(self) -> None:
+        """The user was told why there is no answer: the question is never answered again."""
+        self._store.close(self._user_message_id)
+
     def finish(self, telegram_message_ids: list[int]) -> None:
         """The answer is shown by `telegram_message_ids` (the last one carries any buttons)."""
         answer_id = self._store.record_reply(
             self._chat.id, self._user_message_id, self.text, telegram_message_ids
         )
+        self._store.forget_reply_parts(self._user_message_id)  # they are the reply's now
         if self._grounder is not None and self.grounding is not None:
             self._grounder.remember(self._chat, self.grounding)
         if self._answer_log is not None:
@@ -171,6 +181,20 @@ class Assistant:
             self.grounder,
             self._answer_log,
         )
+
+    def receive(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> None:
+        """Store a question as soon as it arrives, before its turn comes: a crash while it
+        waits leaves it unanswered in the database, for `Recovery` to answer."""
+        self.remember(chat, user)
+        self._store.record_user_message(chat.id, user.id, text, message_id)
+
+    def discard(self, chat: ChatRef, message_id: int) -> None:
+        """A message stored on arrival was not a question after all (text taught by /teach)."""
+        self._store.discard_unanswered(chat.id, message_id)
+
+    def close(self, chat: ChatRef, message_id: int) -> None:
+        """The user was told why message `message_id` has no answer: never answer it."""
+        self._store.close_by_telegram_id(chat.id, message_id)
 
     def already_answered(self, chat: ChatRef, message_id: int) -> bool:
         """Was this message answered before (an update delivered again after a restart)?"""

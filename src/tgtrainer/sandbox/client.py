@@ -137,8 +137,10 @@ class SandboxClient:
         description: str = "",
         retry_after: int | None = None,
         delay: float = 0,
+        seconds: float = 0,
     ) -> None:
-        """Make the bot's next `count` calls of `method` fail (or wait `delay` seconds first)."""
+        """Make the bot's next `count` calls of `method` fail (or wait `delay` seconds first);
+        with `seconds`, every call for that long instead ("*": every method but getUpdates)."""
         await self._json(
             "POST",
             "/faults",
@@ -149,6 +151,7 @@ class SandboxClient:
                 "description": description,
                 "retry_after": retry_after,
                 "delay": delay,
+                "seconds": seconds,
             },
         )
 

@@ -62,6 +62,9 @@ class SandboxState:
     updates: list[JSON] = field(default_factory=list)
     events: list[JSON] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    fault_windows: dict[str, tuple[Fault, float]] = field(default_factory=dict)
+    """Faults for every call of a method ("*": every method but getUpdates) until a time
+    (`time.monotonic()`)."""
     calls: Counter[str] = field(default_factory=Counter)
     callback_queries: dict[str, JSON] = field(default_factory=dict)
     reactions: dict[tuple[int, int], list[JSON]] = field(default_factory=dict)
@@ -341,7 +344,13 @@ class SandboxState:
 
     def take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)
-        return queue.popleft() if queue else None
+        if queue:
+            return queue.popleft()
+        for key in (method, "*") if method != "getupdates" else (method,):
+            window = self.fault_windows.get(key)
+            if window is not None and time.monotonic() < window[1]:
+                return window[0]
+        return None
 
 
 def _escape(text: str) -> str:

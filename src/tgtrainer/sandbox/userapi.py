@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import deque
 from typing import Any
 from urllib.parse import quote
@@ -204,6 +205,10 @@ class UserApi:
         )
         if fault.error_code == 429 and not fault.description:
             fault.description = f"Too Many Requests: retry after {fault.retry_after or 1}"
+        seconds = float(body.get("seconds") or 0)
+        if seconds > 0:  # every call for that long, however many
+            self.state.fault_windows[method] = (fault, time.monotonic() + seconds)
+            return web.json_response({"ok": True, "pending": 0})
         queue = self.state.faults.setdefault(method, deque())
         queue.extend([fault] * int(body.get("count", 1)))
         return web.json_response({"ok": True, "pending": len(queue)})

@@ -194,3 +194,32 @@ def m005_feedback(db: sqlite3.Connection) -> None:
         CREATE INDEX answer_log_asked ON answer_log(chat_id, asked_message_id);
         """
     )
+
+
+@migration
+def m006_durable(db: sqlite3.Connection) -> None:
+    """What a restart needs to finish or report: user messages told an error instead of an
+    answer (never answered again), the parts of a reply already shown, work in progress."""
+    db.executescript(
+        """
+        CREATE TABLE closed_messages (         -- user messages told why there is no answer
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            closed_at REAL NOT NULL
+        );
+        CREATE INDEX messages_unanswered ON messages(created_at) WHERE role = 'user';
+        CREATE TABLE reply_parts (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            telegram_message_id INTEGER NOT NULL,  -- a message of the reply already sent
+            PRIMARY KEY (message_id, telegram_message_id)
+        );
+        CREATE TABLE work_in_progress (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,                -- document, voice
+            name TEXT NOT NULL,
+            message_id INTEGER,                -- the user's message it came in
+            status_message_id INTEGER,         -- the bot's message that shows its progress
+            created_at REAL NOT NULL
+        );
+        """
+    )

@@ -40,7 +40,7 @@ from tgtrainer.testing.openai_wire import (
 __all__ = ["Endpoint", "FakeOpenAIServer", "Reply", "echo", "main", "split_reply"]
 
 Reply = Callable[[list[dict[str, Any]], str], str]
-Endpoint = Literal["chat", "models", "transcriptions", "speech"]
+Endpoint = Literal["chat", "models", "transcriptions", "speech", "embeddings"]
 
 
 def echo(messages: list[dict[str, Any]], model: str) -> str:
@@ -90,6 +90,7 @@ class FakeOpenAIServer:
             "models": deque(),
             "transcriptions": deque(),
             "speech": deque(),
+            "embeddings": deque(),
         }
         self.transcript = "Hello from the fake transcriber."
         """What `POST /v1/audio/transcriptions` hears in any audio."""
@@ -246,6 +247,11 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
+        fault = self._next_fault("embeddings")
+        if fault is not None:
+            early = await self._apply(fault)
+            if early is not None:
+                return early
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
         data = [
@@ -262,7 +268,10 @@ class FakeOpenAIServer:
         form = await request.post()
         upload = form.get("file")
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-        fields["file_bytes"] = upload.file.read() if isinstance(upload, web.FileField) else b""
+        fields["file_bytes"] = b""
+        if isinstance(upload, web.FileField):
+            with upload.file:  # closed now: a request cancelled in a fault must not leak it
+                fields["file_bytes"] = upload.file.read()
         fields["file_name"] = upload.filename if isinstance(upload, web.FileField) else None
         self.audio_requests.append({"endpoint": "transcriptions", **fields})
         refused = self._refusal(request)
