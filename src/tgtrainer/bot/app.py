@@ -81,7 +81,7 @@ def build_application(
     if feedback is not None:  # ratings and corrections: /correct comes before /unknown
         from tgtrainer.bot.feedback import FeedbackHandlers
 
-        FeedbackHandlers(feedback).register(application)
+        FeedbackHandlers(feedback, handlers.not_a_question).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 

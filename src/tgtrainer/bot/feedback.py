@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 from telegram import ForceReply, ReplyParameters, Update
 from telegram.error import BadRequest
@@ -40,8 +41,13 @@ PRESSED = {GOOD: "Thanks! Noted as a good answer.", BAD: "Noted as a poor answer
 
 
 class FeedbackHandlers:
-    def __init__(self, feedback: Feedback) -> None:
+    def __init__(
+        self, feedback: Feedback, not_a_question: Callable[[Update], None] | None = None
+    ) -> None:
+        """`not_a_question` forgets that a reply taken as a correction was stored as a question
+        when it arrived (a restart must not answer it)."""
         self._feedback = feedback
+        self._not_a_question = not_a_question
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see /correct first)."""
@@ -108,6 +114,8 @@ class FeedbackHandlers:
         )
         if corrected is None:
             return
+        if self._not_a_question is not None:
+            self._not_a_question(update)
         await self._confirm(update, context, corrected)
         raise ApplicationHandlerStop
 
