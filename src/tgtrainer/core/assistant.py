@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from typing import Protocol
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
@@ -15,6 +16,12 @@ from tgtrainer.storage import ConversationStore
 from tgtrainer.storage.feedback import AnswerLogStore, AnswerRecord
 
 HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by tokens
+
+
+class FineTunedModels(Protocol):
+    """Where the models fine-tuning made come from (`core.training.Training`)."""
+
+    def fine_tuned_models(self) -> list[str]: ...
 
 
 class Turn:
@@ -123,10 +130,13 @@ class Assistant:
         model: ChatModel,
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
+        fine_tuned: FineTunedModels | None = None,
     ) -> None:
         """`answer_log`: where each answer's prompt, model and sources are recorded (for
-        feedback and datasets); None records nothing."""
+        feedback and datasets); None records nothing. `fine_tuned`: the models fine-tuning
+        made, offered by `/model` after the backend's own."""
         self._settings = settings
+        self._fine_tuned = fine_tuned
         self._store = store
         self._model = model
         self._answer_log = answer_log
@@ -173,7 +183,10 @@ class Assistant:
         self._store.start_new_conversation(chat.id)
 
     async def available_models(self) -> list[str]:
-        return await self._model.list_models()
+        """The backend's models (its default first), then the fine-tuned ones it did not list."""
+        names = await self._model.list_models()
+        tuned = self._fine_tuned.fine_tuned_models() if self._fine_tuned is not None else []
+        return names + [name for name in tuned if name not in names]
 
     async def current_model(self, chat: ChatRef) -> str:
         chosen = self._store.settings(chat.id).model
