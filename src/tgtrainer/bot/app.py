@@ -26,6 +26,7 @@ from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.teaching import Teaching
+from tgtrainer.core.training import Training
 from tgtrainer.core.voice import Voice
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def build_application(
     teaching: Teaching | None = None,
     voice: Voice | None = None,
     feedback: Feedback | None = None,
+    training: Training | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
     if settings.telegram_bot_token is None:
@@ -65,6 +67,10 @@ def build_application(
         from tgtrainer.bot.feedback import FeedbackHandlers
 
         FeedbackHandlers(feedback).register(application)
+    if training is not None:  # /train and its buttons: before /unknown
+        from tgtrainer.bot.training import TrainingHandlers
+
+        TrainingHandlers(training).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 

@@ -65,7 +65,7 @@ class OpenAIFineTuner:
             job = await self._client.fine_tuning.jobs.create(
                 model=request.base_model,
                 training_file=training,
-                validation_file=validation if validation is not None else openai.NOT_GIVEN,
+                validation_file=validation if validation is not None else openai.omit,
                 suffix=request.suffix,
                 method=method,
             )
