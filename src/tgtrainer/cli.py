@@ -133,3 +133,8 @@ main.add_command(kb)
 from tgtrainer.dataset_cli import dataset  # noqa: E402 - attached after `main` exists
 
 main.add_command(dataset)
+
+# -- fine-tuning jobs: `tgtrainer train ...` --
+from tgtrainer.train_cli import train  # noqa: E402 - attached after `main` exists
+
+main.add_command(train)

@@ -73,6 +73,20 @@ class Settings(BaseSettings):
         default=False, description="Show the 👍 / 👎 buttons under answers in groups too."
     )
 
+    # -- fine-tuning through an OpenAI-compatible service (training/openai_finetune.py) --
+    finetune_base_model: str = Field(
+        default="", description="Model to fine-tune; empty: LLM_MODEL (or the backend's default)."
+    )
+    finetune_poll_seconds: float = Field(
+        default=30.0, ge=0.1, le=3600, description="How often running jobs are asked how they do."
+    )
+    finetune_price_per_million: float = Field(
+        default=3.0,
+        ge=0,
+        description="Training price per million tokens, for the estimate /train shows "
+        "(3.0: gpt-4o-mini's).",
+    )
+
     # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
 

@@ -24,7 +24,14 @@ and the log the traceback. The tree (the sentence each class says unless raised 
      |    |    +-- NoTextError              opens fine, holds no text
      |    +-- EmbeddingError             the embedding model could not embed
      +-- core.assistant.SystemPromptTooLongError  raised with its own sentence (both sizes)
+     +-- training.TrainingError          "Fine-tuning did not work this time."
+     |    +-- FineTuningRefusedError     the service has no fine-tuning (404) or refuses (400/403)
+     |    +-- FineTuningUnavailableError the service did not answer (after retries)
+     |    +-- NothingToTrainError        no rated or corrected answers yet
+     |    +-- TrainingNotConfiguredError no fine-tuning backend for these settings
+     |    +-- UnknownJobError            no such job
      +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
+     +-- core.training.TrainingAdminOnlyError  "Only the bot's admins can train the model."
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ LATER_TABLES = {
     "closed_messages",
     "reply_parts",
     "work_in_progress",
+    "finetune_jobs",
 }
 """Tables the migrations after the first one make."""
 

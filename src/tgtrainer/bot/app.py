@@ -29,6 +29,7 @@ from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
+from tgtrainer.core.training import Training
 from tgtrainer.core.voice import Voice
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def build_application(
     feedback: Feedback | None = None,
     recovery: Recovery | None = None,
     handlers: Handlers | None = None,
+    training: Training | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts.
 
@@ -82,6 +84,10 @@ def build_application(
         from tgtrainer.bot.feedback import FeedbackHandlers
 
         FeedbackHandlers(feedback, handlers.not_a_question).register(application)
+    if training is not None:  # /train and its buttons: before /unknown
+        from tgtrainer.bot.training import TrainingHandlers
+
+        TrainingHandlers(training).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 

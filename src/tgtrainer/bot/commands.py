@@ -38,6 +38,19 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "Stop my running answer",
         "/cancel: stop the answer, transcription or document learning I am working on for you",
     ),
+    # -- training (admins) --
+    BotCommandInfo(
+        "train",
+        "Fine-tune the model (admins)",
+        "/train: fine-tune the model on the rated and corrected answers (admins; /train dpo "
+        "trains on the corrections as preference pairs)",
+    ),
+    BotCommandInfo(
+        "train_status", "Fine-tuning jobs (admins)", "/train_status: every fine-tuning job"
+    ),
+    BotCommandInfo(
+        "train_cancel", "Cancel fine-tuning (admins)", "/train_cancel: stop the running job"
+    ),
     # -- documents --
     BotCommandInfo(
         "teach",

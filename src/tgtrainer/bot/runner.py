@@ -13,13 +13,16 @@ from telegram.ext import Application
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application, make_handlers
 from tgtrainer.bot.handlers import Handlers
 from tgtrainer.bot.recovery import clear_temporary_files, start_recovery
+from tgtrainer.bot.training import stop_watching, watch_jobs
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
+from tgtrainer.core.training import Training, build_training
 from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
@@ -30,6 +33,7 @@ from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.storage.work import WorkStore
+from tgtrainer.training.factory import build_remote_fine_tuner
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -71,7 +75,9 @@ async def run_bot(
     voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
     conversations = ConversationStore(database)
     answer_log = AnswerLogStore(database)
-    assistant = Assistant(settings, conversations, model, grounder, answer_log)
+    access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
+    training = build_training(settings, database, access, build_remote_fine_tuner(settings))
+    assistant = Assistant(settings, conversations, model, grounder, answer_log, fine_tuned=training)
     teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
     recovery = Recovery(
@@ -90,10 +96,11 @@ async def run_bot(
         feedback=feedback,
         recovery=recovery,
         handlers=handlers,
+        training=training,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out
-            await _poll_until(stop, application, settings, model, handlers, recovery)
+            await _poll_until(stop, application, settings, model, handlers, recovery, training)
     except InvalidToken as error:
         raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
     except NetworkError as error:
@@ -102,6 +109,7 @@ async def run_bot(
         ) from error
     finally:
         await model.aclose()
+        await training.aclose()
         await library.embedder.aclose()
         await voice.aclose()
         database.close()
@@ -115,9 +123,11 @@ async def _poll_until(
     model: ChatModel,
     handlers: Handlers,
     recovery: Recovery,
+    training: Training,
 ) -> None:
     """PTB's documented sequence for an application it does not run itself, with the
-    recovery of what an earlier run left undone started before the first update."""
+    recovery of what an earlier run left undone started before the first update. Fine-tuning
+    jobs are followed while it runs (those a restart interrupted included)."""
     if application.post_init is not None:  # PTB calls it only from run_polling()
         await application.post_init(application)
     assert application.updater is not None
@@ -130,9 +140,13 @@ async def _poll_until(
             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
         )
         warm_up = asyncio.create_task(_warm_up(model))
+        watcher = asyncio.create_task(
+            watch_jobs(application.bot, training, settings.finetune_poll_seconds, stop)
+        )
         log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
+        await stop_watching(watcher)
     finally:
         if application.updater.running:
             await application.updater.stop()

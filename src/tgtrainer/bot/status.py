@@ -48,6 +48,16 @@ class StatusMessage:
         unfinished[update.update_id] = status
         return status
 
+    @classmethod
+    def adopt(
+        cls, update: Update, context: AnyContext, message: Message, *, failure: str
+    ) -> StatusMessage:
+        """Make the bot's own `message` (one whose button was pressed) the status message."""
+        unfinished = _unfinished(context)
+        status = cls(message, failure, unfinished, update.update_id)
+        unfinished[update.update_id] = status
+        return status
+
     def set(self, line: str) -> None:
         """The progress line to show next (safe to call from a worker thread)."""
         self.line = line

@@ -28,6 +28,10 @@ class AccessPolicy:
             user_id is not None and (user_id in self._allowed or user_id in self._admins)
         )
 
+    @property
+    def admins(self) -> frozenset[int]:
+        return self._admins
+
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self._admins
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from typing import Protocol
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
@@ -23,6 +24,12 @@ conversation and the documents' passages."""
 
 class SystemPromptTooLongError(UserFacingError):
     """A chat's own system prompt over `MAX_SYSTEM_PROMPT_CHARS`; the sentence gives both sizes."""
+
+
+class FineTunedModels(Protocol):
+    """Where the models fine-tuning made come from (`core.training.Training`)."""
+
+    def fine_tuned_models(self) -> list[str]: ...
 
 
 class Turn:
@@ -141,10 +148,13 @@ class Assistant:
         model: ChatModel,
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
+        fine_tuned: FineTunedModels | None = None,
     ) -> None:
         """`answer_log`: where each answer's prompt, model and sources are recorded (for
-        feedback and datasets); None records nothing."""
+        feedback and datasets); None records nothing. `fine_tuned`: the models fine-tuning
+        made, offered by `/model` after the backend's own."""
         self._settings = settings
+        self._fine_tuned = fine_tuned
         self._store = store
         self._model = model
         self._answer_log = answer_log
@@ -205,7 +215,10 @@ class Assistant:
         self._store.start_new_conversation(chat.id)
 
     async def available_models(self) -> list[str]:
-        return await self._model.list_models()
+        """The backend's models (its default first), then the fine-tuned ones it did not list."""
+        names = await self._model.list_models()
+        tuned = self._fine_tuned.fine_tuned_models() if self._fine_tuned is not None else []
+        return names + [name for name in tuned if name not in names]
 
     async def current_model(self, chat: ChatRef) -> str:
         chosen = self._store.settings(chat.id).model

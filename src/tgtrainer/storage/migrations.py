@@ -223,3 +223,33 @@ def m006_durable(db: sqlite3.Connection) -> None:
         );
         """
     )
+
+
+@migration
+def m007_finetune_jobs(db: sqlite3.Connection) -> None:
+    """Fine-tuning jobs: the id a service gave each one survives restarts, so polling resumes."""
+    db.executescript(
+        """
+        CREATE TABLE finetune_jobs (
+            job_id TEXT PRIMARY KEY,           -- the backend's id (ftjob-... for OpenAI)
+            backend TEXT NOT NULL,             -- openai, local
+            method TEXT NOT NULL,              -- supervised, dpo
+            base_model TEXT NOT NULL,
+            training_file_id TEXT,
+            validation_file_id TEXT,
+            examples INTEGER NOT NULL,
+            tokens INTEGER NOT NULL,           -- estimated, one epoch
+            state TEXT NOT NULL,               -- validating_files ... succeeded, failed, cancelled
+            fine_tuned_model TEXT,             -- the new model's name, once it succeeded
+            error TEXT,
+            events TEXT NOT NULL DEFAULT '[]', -- JSON: the latest events, newest first
+            started_by INTEGER,                -- the admin's user id; NULL: the command line
+            chat_id INTEGER,                   -- where to tell the outcome; NULL: every admin
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            finished_at REAL,
+            told_at REAL                       -- when the outcome was told: told once
+        );
+        CREATE INDEX finetune_jobs_open ON finetune_jobs(state) WHERE told_at IS NULL;
+        """
+    )

@@ -1,9 +1,10 @@
 """A fake OpenAI-compatible server on 127.0.0.1: real HTTP, real SSE, scripted replies and faults.
 
 `POST /v1/chat/completions` (with and without `stream`) answers with `reply(messages, model)`,
-streamed one word per chunk; `GET /v1/models` lists `models`. Faults are queued per endpoint and
-each one is used up by one request: `fail_next` (an error status), `hang_next` (no answer for a
-while), `break_stream_next` (the connection drops halfway through the reply).
+streamed one word per chunk; `GET /v1/models` lists `models` and the fine-tuned ones; the files
+and fine-tuning endpoints are `fine_tuning` (`testing.fake_finetune`). Faults are queued per
+endpoint and each one is used up by one request: `fail_next` (an error status), `hang_next` (no
+answer for a while), `break_stream_next` (the connection drops halfway through the reply).
 
     with FakeOpenAIServer().serve_in_thread() as server:   # or: await server.start()
         ... OPENAI_BASE_URL=server.base_url ...
@@ -27,6 +28,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tgtrainer.testing.fake_finetune import FakeFineTuning
 from tgtrainer.testing.openai_wire import (
     completion,
     completion_chunk,
@@ -97,6 +99,9 @@ class FakeOpenAIServer:
         self.audio_requests: list[dict[str, Any]] = []
         """The fields of every audio request (the uploaded file as `file_bytes`, its name as
         `file_name`)."""
+        self.fine_tuning = FakeFineTuning()
+        """The files and fine-tuning endpoints (`testing.fake_finetune`); its succeeded jobs'
+        models join `GET /v1/models`."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -156,6 +161,7 @@ class FakeOpenAIServer:
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
+        self.fine_tuning.register(app, self._refusal)
         # Hung handlers stop when their client gives up, and never hold up shutting down.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -234,7 +240,7 @@ class FakeOpenAIServer:
                 return early
         data = [
             {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
-            for name in self.models
+            for name in [*self.models, *self.fine_tuning.fine_tuned_models()]
         ]
         return web.json_response({"object": "list", "data": data})
 
