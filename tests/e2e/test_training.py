@@ -66,10 +66,11 @@ async def seq(client: SandboxClient) -> int:
 
 async def teach_some(client: SandboxClient, chat_id: int) -> None:
     """One answer rated 👍, one corrected."""
-    [good] = await ask(client, chat_id, "Largest planet?")
+    # Questions of their own: the fake model's request log is shared with test_feedback's.
+    [good] = await ask(client, chat_id, "Which planet is the largest?")
     await press(client, chat_id, good["message_id"], GOOD_DATA, user_id=chat_id)
-    await ask(client, chat_id, "Capital of Australia?")
-    await ask(client, chat_id, "/correct Canberra is the capital of Australia.")
+    await ask(client, chat_id, "What is the capital of Australia?")
+    await ask(client, chat_id, "/correct Canberra.")
 
 
 async def start_training(client: SandboxClient, chat_id: int) -> tuple[str, str]:
@@ -116,8 +117,8 @@ async def test_train_confirm_succeed_told_and_chat_with_the_new_model(
     assert created["model"] == "fake-small" and created["method"] == {"type": "supervised"}
     uploaded = fake_openai.fine_tuning.files[created["training_file"]]
     assert [line["messages"][-1]["content"] for line in uploaded] == [
-        "You said: Largest planet?",
-        "Canberra is the capital of Australia.",
+        "You said: Which planet is the largest?",
+        "Canberra.",
     ]
 
     texts = await told(client, ADMIN, after, "succeeded")
@@ -178,8 +179,9 @@ async def test_train_cancel_stops_a_running_job_and_the_admin_is_told(
     _, started = await start_training(client, CANCELLING_ADMIN)
     job_id = job_id_in(started)
     await until_running(fake_openai, job_id)
-    [answer] = await ask(client, CANCELLING_ADMIN, "/train_cancel")
-    assert answer["text"] == f"{job_id}: cancelled"
+    # The watcher may tell of the cancellation at the same moment as the command's reply.
+    answers = await ask(client, CANCELLING_ADMIN, "/train_cancel")
+    assert f"{job_id}: cancelled" in [answer["text"] for answer in answers]
     texts = await told(client, CANCELLING_ADMIN, after, "was cancelled")
     assert f"Fine-tuning job {job_id} was cancelled." in texts
     [again] = await ask(client, CANCELLING_ADMIN, "/train_cancel")
