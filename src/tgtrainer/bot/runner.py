@@ -1,4 +1,5 @@
-"""`tgtrainer run`: everything assembled from `Settings`, then long polling until a signal."""
+"""`tgtrainer run`: everything assembled from `Settings`, then long polling (or a webhook) until a
+signal."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import contextlib
 import logging
 import signal
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
+from tgtrainer.bot.webhook import WebhookConfig, WebhookServer
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
@@ -34,11 +36,17 @@ class BotStartError(Exception):
 
 
 async def run_bot(
-    settings: Settings, stop: asyncio.Event | None = None, model: ChatModel | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    model: ChatModel | None = None,
+    *,
+    webhook: WebhookConfig | None = None,
+    drop_pending_updates: bool = False,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies finish before exit.
 
     `model` replaces the one `settings` choose (the sandbox passes one it can watch loading).
+    With `webhook` updates come by webhook, else by long polling.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -70,9 +78,11 @@ async def run_bot(
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out
-            await _poll_until(stop, application, settings, model)
+            await _serve_until(stop, application, settings, model, webhook, drop_pending_updates)
     except InvalidToken as error:
         raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
+    except BadRequest as error:  # setWebhook refused: an unreachable or malformed URL
+        raise BotStartError(f"WEBHOOK_URL: Telegram refused it: {error.message}") from error
     except NetworkError as error:
         raise BotStartError(
             f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
@@ -85,30 +95,59 @@ async def run_bot(
         log.info("stopped")
 
 
-async def _poll_until(
+async def _serve_until(
     stop: asyncio.Event,
     application: Application,  # type: ignore[type-arg]
     settings: Settings,
     model: ChatModel,
+    webhook: WebhookConfig | None,
+    drop_pending_updates: bool,
 ) -> None:
     """PTB's documented sequence for an application it does not run itself."""
     if application.post_init is not None:  # PTB calls it only from run_polling()
         await application.post_init(application)
     assert application.updater is not None
+    server = WebhookServer(application, webhook) if webhook is not None else None
     await application.start()
+    warm_up: asyncio.Task[None] | None = None
     try:
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
-        )
+        if server is not None and webhook is not None:
+            try:  # listening before Telegram is told where to post
+                await server.start()
+            except OSError as error:  # the port is taken, or the address is not this machine's
+                raise BotStartError(
+                    f"WEBHOOK_LISTEN/WEBHOOK_PORT: cannot listen: {error}"
+                ) from None
+            await application.bot.set_webhook(
+                webhook.url,
+                secret_token=webhook.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=drop_pending_updates,
+            )
+            log.info(
+                "webhook set to %s; serving it on %s:%s",
+                webhook.url,
+                webhook.listen,
+                webhook.port,
+            )
+        else:
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=drop_pending_updates,
+                timeout=10,
+            )
+            log.info("polling %s for updates", settings.telegram_api_url)
         warm_up = asyncio.create_task(_warm_up(model))
-        log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
     finally:
+        if server is not None:  # the webhook stays set: Telegram holds what comes meanwhile
+            await server.stop()
         if application.updater.running:
             await application.updater.stop()
-        await application.stop()  # waits for the updates being handled
-    await warm_up
+        await application.stop()  # handles what was queued, waits for the updates in hand
+    if warm_up is not None:
+        await warm_up
 
 
 async def _warm_up(model: ChatModel) -> None:

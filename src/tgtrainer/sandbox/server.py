@@ -23,6 +23,7 @@ from tgtrainer.sandbox.page import page_routes
 from tgtrainer.sandbox.state import SandboxState
 from tgtrainer.sandbox.store import SandboxStore
 from tgtrainer.sandbox.userapi import UserApi
+from tgtrainer.sandbox.webhook import WebhookDelivery
 
 log = logging.getLogger(__name__)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,6 +55,7 @@ class SandboxServer:
         if state_path is not None:
             self.state.attach(SandboxStore(state_path))
         self.user_api = UserApi(self.state)
+        self.webhook_delivery = WebhookDelivery(self.state)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -78,8 +80,10 @@ class SandboxServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        await self.webhook_delivery.start()
 
     async def stop(self) -> None:
+        await self.webhook_delivery.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
