@@ -55,6 +55,9 @@ def chat_id() -> int:
 class BotProcess:
     """`tgtrainer run` as a real process, with its log in a file."""
 
+    ready_text = "polling"
+    """What the log says once the bot takes updates ("webhook set" in webhook mode)."""
+
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
         self.log_path = log_path
@@ -70,7 +73,7 @@ class BotProcess:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + ready_timeout
-        while "polling" not in self.log()[offset:]:
+        while self.ready_text not in self.log()[offset:]:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the bot exited at start:\n{self.log()}")
             if time.monotonic() > deadline:

@@ -62,7 +62,8 @@ async def set_webhook(state: SandboxState, params: JSON) -> bool:
     secret = params.get("secret_token")
     if secret is not None and not _SECRET.match(str(secret)):
         raise bad_request("secret token contains unallowed characters")
-    max_connections = int(params.get("max_connections") or 40)
+    given = params.get("max_connections")
+    max_connections = 40 if given in (None, "") else int(given)
     if not 1 <= max_connections <= 100:
         raise bad_request("bad webhook: max_connections must be between 1 and 100")
     await _change(state, Webhook(url, secret and str(secret), max_connections), params)
