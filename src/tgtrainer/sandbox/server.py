@@ -131,6 +131,11 @@ class SandboxServer:
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request.match_info["token"]):
             return _error(401, "Unauthorized")
+        fault = self.state.take_fault("download")  # a file download, faulted like a method
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            if fault.error_code:
+                return _error(fault.error_code, fault.description)
         stored = self.state.file_by_path(request.match_info["file_path"])
         if stored is None:
             return _error(404, "Not Found")
