@@ -57,6 +57,8 @@ class BotProcess:
 
     ready_text = "polling"
     """What the log says once the bot takes updates ("webhook set" in webhook mode)."""
+    run_args: tuple[str, ...] = ()
+    """Options after `tgtrainer run`."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
@@ -67,7 +69,7 @@ class BotProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tgtrainer", "run"],
+                [sys.executable, "-m", "tgtrainer", "run", *self.run_args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

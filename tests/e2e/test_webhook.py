@@ -54,6 +54,7 @@ def bot(
         data_dir,
         WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
         WEBHOOK_PORT=str(port),
+        LOG_LEVEL="DEBUG",  # python-telegram-bot logs setWebhook's parameters, the secret too
     )
     process = WebhookBot(env, data_dir / "bot.log")
     process.start()
@@ -159,3 +160,20 @@ async def test_sigterm_mid_answer_finishes_it_and_updates_sent_while_down_come_a
         chat_id, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=ANSWER_TIMEOUT
     )
     assert answer["text"] == "You said: are you back?"
+
+
+async def test_pending_updates_are_dropped_only_when_asked(
+    bot: WebhookBot, sandbox: SandboxServer, client: SandboxClient, chat_id: int
+) -> None:
+    assert await asyncio.to_thread(bot.stop, signal.SIGTERM) == 0
+    await client.send_text(chat_id, "said while you were away")
+    bot.run_args = ("--drop-pending-updates",)
+    try:
+        await asyncio.to_thread(bot.start)
+    finally:
+        bot.run_args = ()
+    assert sandbox.state.updates == []
+    [answer] = await _answer(client, chat_id, "and this one?")
+    assert answer["text"] == "You said: and this one?"
+    said = [m["text"] for m in await client.messages(chat_id)]
+    assert "You said: said while you were away" not in said
