@@ -62,9 +62,8 @@ async def set_webhook(state: SandboxState, params: JSON) -> bool:
     secret = params.get("secret_token")
     if secret is not None and not _SECRET.match(str(secret)):
         raise bad_request("secret token contains unallowed characters")
-    given = params.get("max_connections")
-    max_connections = 40 if given in (None, "") else int(given)
-    if not 1 <= max_connections <= 100:
+    given = str(params.get("max_connections") or "40")
+    if not given.isdigit() or not 1 <= (max_connections := int(given)) <= 100:
         raise bad_request("bad webhook: max_connections must be between 1 and 100")
     await _change(state, Webhook(url, secret and str(secret), max_connections), params)
     return True
