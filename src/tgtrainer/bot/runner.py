@@ -107,29 +107,12 @@ async def _serve_until(
     if application.post_init is not None:  # PTB calls it only from run_polling()
         await application.post_init(application)
     assert application.updater is not None
-    server = WebhookServer(application, webhook) if webhook is not None else None
+    server: WebhookServer | None = None
     await application.start()
     warm_up: asyncio.Task[None] | None = None
     try:
-        if server is not None and webhook is not None:
-            try:  # listening before Telegram is told where to post
-                await server.start()
-            except OSError as error:  # the port is taken, or the address is not this machine's
-                raise BotStartError(
-                    f"WEBHOOK_LISTEN/WEBHOOK_PORT: cannot listen: {error}"
-                ) from None
-            await application.bot.set_webhook(
-                webhook.url,
-                secret_token=webhook.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=drop_pending_updates,
-            )
-            log.info(
-                "webhook set to %s; serving it on %s:%s",
-                webhook.url,
-                webhook.listen,
-                webhook.port,
-            )
+        if webhook is not None:
+            server = await _start_webhook(application, webhook, drop_pending_updates)
         else:
             await application.updater.start_polling(
                 allowed_updates=ALLOWED_UPDATES,
@@ -148,6 +131,31 @@ async def _serve_until(
         await application.stop()  # handles what was queued, waits for the updates in hand
     if warm_up is not None:
         await warm_up
+
+
+async def _start_webhook(
+    application: Application,  # type: ignore[type-arg]
+    webhook: WebhookConfig,
+    drop_pending_updates: bool,
+) -> WebhookServer:
+    """Listen first, then tell Telegram where to post."""
+    server = WebhookServer(application, webhook)
+    try:
+        await server.start()
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise BotStartError(f"WEBHOOK_LISTEN/WEBHOOK_PORT: cannot listen: {error}") from None
+    try:
+        await application.bot.set_webhook(
+            webhook.url,
+            secret_token=webhook.secret_token,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=drop_pending_updates,
+        )
+    except BaseException:
+        await server.stop()
+        raise
+    log.info("webhook set to %s; serving it on %s:%s", webhook.url, webhook.listen, webhook.port)
+    return server
 
 
 async def _warm_up(model: ChatModel) -> None:
