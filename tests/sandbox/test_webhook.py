@@ -199,7 +199,7 @@ async def test_an_unreachable_webhook_keeps_the_updates_until_it_answers(
 async def test_one_chat_in_order_other_chats_alongside(
     sandbox: Sandbox, receiver: Receiver
 ) -> None:
-    receiver.delay = 0.3
+    receiver.delay = 0.5
     receiver.statuses = [503]  # the first delivery fails: its chat waits, the other does not
     await sandbox.call("setWebhook", url=receiver.url, max_connections=10)
     for n in range(3):
@@ -215,7 +215,7 @@ async def test_one_chat_in_order_other_chats_alongside(
 async def test_max_connections_limits_deliveries_at_once(
     sandbox: Sandbox, receiver: Receiver
 ) -> None:
-    receiver.delay = 0.2
+    receiver.delay = 0.5
     await sandbox.call("setWebhook", url=receiver.url, max_connections=2)
     for chat in range(710, 716):
         await sandbox.user.send_text(chat, "hi")
