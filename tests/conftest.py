@@ -55,6 +55,11 @@ def chat_id() -> int:
 class BotProcess:
     """`tgtrainer run` as a real process, with its log in a file."""
 
+    ready_text = "polling"
+    """What the log says once the bot takes updates ("webhook set" in webhook mode)."""
+    run_args: tuple[str, ...] = ()
+    """Options after `tgtrainer run`."""
+
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
         self.log_path = log_path
@@ -64,13 +69,13 @@ class BotProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tgtrainer", "run"],
+                [sys.executable, "-m", "tgtrainer", "run", *self.run_args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + ready_timeout
-        while "polling" not in self.log()[offset:]:
+        while self.ready_text not in self.log()[offset:]:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the bot exited at start:\n{self.log()}")
             if time.monotonic() > deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,8 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ("LLM_CONTEXT_TOKENS", "lots"),
         ("LOG_LEVEL", "loud"),
         ("ALLOWED_USERS", "alice,bob"),
+        ("WEBHOOK_URL", "example.org/hook"),
+        ("WEBHOOK_PORT", "99999"),
     ],
 )
 def test_an_invalid_value_stops_start_up_with_one_line_naming_it(
@@ -86,6 +89,38 @@ def test_a_token_the_bot_api_refuses_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN: Telegram does not accept this token" in result.stderr
     assert "secret-wrong-token" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_webhook_option_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path, "run", "--webhook", "example.org/hook", TELEGRAM_BOT_TOKEN="123:secret-token"
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--webhook" in result.stderr and "WEBHOOK_URL" in result.stderr
+
+
+def test_a_webhook_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    server = SandboxServer(port=0, tokens=["123:the-right-token"])
+    with socket.socket() as taken, server.serve_in_thread():
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            tmp_path,
+            "run",
+            "--webhook",
+            f"http://127.0.0.1:{port}/hook",
+            TELEGRAM_BOT_TOKEN="123:the-right-token",
+            TELEGRAM_API_URL=server.url,
+            WEBHOOK_PORT=str(port),
+            LLM_BACKEND="openai",
+            OPENAI_API_KEY="sk-x",
+        )
+        assert server.state.webhook is None  # never told to post where nothing listens
+    assert result.returncode == 2
+    assert "WEBHOOK_LISTEN/WEBHOOK_PORT: cannot listen" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -36,9 +36,24 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
-    """Run the bot on Telegram (long polling) until Ctrl-C or SIGTERM."""
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    default=None,
+    help="Take updates by webhook at this public HTTPS URL instead of long polling "
+    "[default: WEBHOOK_URL]; served on WEBHOOK_LISTEN:WEBHOOK_PORT.",
+)
+@click.option(
+    "--drop-pending-updates",
+    is_flag=True,
+    help="Drop the updates Telegram holds for the bot instead of answering them.",
+)
+def run(webhook_url: str | None, drop_pending_updates: bool) -> None:
+    """Run the bot on Telegram (long polling, or a webhook) until Ctrl-C or SIGTERM."""
     settings = _settings()
+    if webhook_url is not None:
+        settings = _with_webhook_url(settings, webhook_url)
     if settings.telegram_bot_token is None:
         click.echo(
             "Configuration error: TELEGRAM_BOT_TOKEN: missing; get one from @BotFather "
@@ -46,20 +61,37 @@ def run() -> None:
             err=True,
         )
         sys.exit(EXIT_CONFIGURATION)
+    from tgtrainer.bot.runner import BotStartError, run_bot  # imports telegram: only when needed
+    from tgtrainer.bot.webhook import WebhookConfig
+
+    webhook = (
+        WebhookConfig(settings.webhook_url, settings.webhook_listen, settings.webhook_port)
+        if settings.webhook_url
+        else None
+    )
     configure_logging(
         settings.log_level,
         secrets=[
-            secret.get_secret_value()
-            for secret in (settings.telegram_bot_token, settings.openai_api_key)
-            if secret is not None
+            *(
+                secret.get_secret_value()
+                for secret in (settings.telegram_bot_token, settings.openai_api_key)
+                if secret is not None
+            ),
+            *([webhook.secret_token] if webhook is not None else []),
         ],
     )
-    from tgtrainer.bot.runner import BotStartError, run_bot  # imports telegram: only when needed
-
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, webhook=webhook, drop_pending_updates=drop_pending_updates))
     except BotStartError as error:
         click.echo(f"Cannot start: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+
+
+def _with_webhook_url(settings: Settings, url: str) -> Settings:
+    try:
+        return load_settings(**{**settings.model_dump(), "webhook_url": url})
+    except ConfigurationError as error:
+        click.echo(f"Configuration error: --webhook: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
 
 

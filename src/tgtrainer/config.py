@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         description="Training price per million tokens, for the estimate /train shows "
         "(3.0: gpt-4o-mini's).",
     )
+    # webhooks: `tgtrainer run --webhook URL` or WEBHOOK_URL (polling when empty)
+    webhook_url: str | None = Field(
+        default=None, description="Public URL Telegram posts updates to; empty: long polling."
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook serves on.")
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
 
     # `tgtrainer sandbox`: the web chat's port (on 127.0.0.1 unless --host says otherwise)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
@@ -127,12 +133,17 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456:ABC-DEF... (the token @BotFather gives)")
         return value
 
-    @field_validator("telegram_api_url", "openai_base_url")
+    @field_validator("telegram_api_url", "openai_base_url", "webhook_url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("allowed_users", "admin_user_ids", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from urllib.parse import quote
 
 
 class RedactingFormatter(logging.Formatter):
@@ -12,7 +13,7 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
-        self._secrets = [secret for secret in secrets if secret]
+        self._secrets = sorted(_forms(secrets), key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -21,7 +22,22 @@ class RedactingFormatter(logging.Formatter):
         return line
 
 
+def _forms(secrets: Iterable[str]) -> set[str]:
+    """Each secret as it may be written: whole, URL-quoted, and a bot token's part after the
+    colon (the bot id in front of it is public)."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        forms.update({secret, quote(secret, safe="")})
+        _, colon, after = secret.partition(":")
+        if colon and len(after) >= 8:
+            forms.add(after)
+    return forms
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """One handler on the root logger, at `level`, that redacts `secrets` from every line."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
@@ -29,6 +45,8 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token; httpcore and the
+    # OpenAI SDK log requests (headers, bodies) at DEBUG. Kept at WARNING even when LOG_LEVEL is
+    # DEBUG: what they would add is the traffic itself, and the redaction is the second line.
     for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,4 +1,5 @@
-"""`tgtrainer run`: everything assembled from `Settings`, then long polling until a signal."""
+"""`tgtrainer run`: everything assembled from `Settings`, then long polling (or a webhook) until a
+signal."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import contextlib
 import logging
 import signal
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application, make_handlers
@@ -15,6 +16,7 @@ from tgtrainer.bot.handlers import Handlers
 from tgtrainer.bot.recovery import clear_temporary_files, start_recovery
 from tgtrainer.bot.training import stop_watching, watch_jobs
 from tgtrainer.bot.updates import PerChatUpdateProcessor
+from tgtrainer.bot.webhook import WebhookConfig, WebhookServer
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.access import AccessPolicy
@@ -45,12 +47,18 @@ class BotStartError(Exception):
 
 
 async def run_bot(
-    settings: Settings, stop: asyncio.Event | None = None, model: ChatModel | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    model: ChatModel | None = None,
+    *,
+    webhook: WebhookConfig | None = None,
+    drop_pending_updates: bool = False,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); in-flight replies get a few seconds to
     finish before exit, then are stopped with a sentence to their users.
 
     `model` replaces the one `settings` choose (the sandbox passes one it can watch loading).
+    With `webhook` updates come by webhook, else by long polling.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,9 +108,21 @@ async def run_bot(
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out
-            await _poll_until(stop, application, settings, model, handlers, recovery, training)
+            await _serve_until(
+                stop,
+                application,
+                settings,
+                model,
+                handlers,
+                recovery,
+                training,
+                webhook,
+                drop_pending_updates,
+            )
     except InvalidToken as error:
         raise BotStartError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from error
+    except BadRequest as error:  # setWebhook refused: an unreachable or malformed URL
+        raise BotStartError(f"WEBHOOK_URL: Telegram refused it: {error.message}") from error
     except NetworkError as error:
         raise BotStartError(
             f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
@@ -116,7 +136,7 @@ async def run_bot(
         log.info("stopped")
 
 
-async def _poll_until(
+async def _serve_until(
     stop: asyncio.Event,
     application: Application,  # type: ignore[type-arg]
     settings: Settings,
@@ -124,6 +144,8 @@ async def _poll_until(
     handlers: Handlers,
     recovery: Recovery,
     training: Training,
+    webhook: WebhookConfig | None,
+    drop_pending_updates: bool,
 ) -> None:
     """PTB's documented sequence for an application it does not run itself, with the
     recovery of what an earlier run left undone started before the first update. Fine-tuning
@@ -133,33 +155,65 @@ async def _poll_until(
     assert application.updater is not None
     processor = application.update_processor
     assert isinstance(processor, PerChatUpdateProcessor)
+    server: WebhookServer | None = None
     await application.start()
+    warm_up: asyncio.Task[None] | None = None
     recovering = await start_recovery(application.bot, handlers, recovery, processor)
     try:
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, timeout=10
-        )
+        if webhook is not None:
+            server = await _start_webhook(application, webhook, drop_pending_updates)
+        else:
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=drop_pending_updates,
+                timeout=10,
+            )
+            log.info("polling %s for updates", settings.telegram_api_url)
         warm_up = asyncio.create_task(_warm_up(model))
         watcher = asyncio.create_task(
             watch_jobs(application.bot, training, settings.finetune_poll_seconds, stop)
         )
-        log.info("polling %s for updates", settings.telegram_api_url)
         await stop.wait()
         log.info("stopping: finishing replies in flight")
         await stop_watching(watcher)
     finally:
+        if server is not None:  # the webhook stays set: Telegram holds what comes meanwhile
+            await server.stop()
         if application.updater.running:
             await application.updater.stop()
-        processor = application.update_processor
-        if isinstance(processor, PerChatUpdateProcessor):
-            # A hung model must not hold the exit: what outlives the grace is stopped, its
-            # users told.
-            stopped = await processor.running.stop_all(SHUTDOWN_GRACE_SECONDS)
-            if stopped:
-                log.info("stopped %d answer(s) still running", stopped)
-        await application.stop()  # waits for the updates being handled
+        # A hung model must not hold the exit: what outlives the grace is stopped, its users told.
+        stopped = await processor.running.stop_all(SHUTDOWN_GRACE_SECONDS)
+        if stopped:
+            log.info("stopped %d answer(s) still running", stopped)
+        await application.stop()  # handles what was queued, waits for the updates in hand
         await asyncio.gather(*recovering)
-    await warm_up
+    if warm_up is not None:
+        await warm_up
+
+
+async def _start_webhook(
+    application: Application,  # type: ignore[type-arg]
+    webhook: WebhookConfig,
+    drop_pending_updates: bool,
+) -> WebhookServer:
+    """Listen first, then tell Telegram where to post."""
+    server = WebhookServer(application, webhook)
+    try:
+        await server.start()
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise BotStartError(f"WEBHOOK_LISTEN/WEBHOOK_PORT: cannot listen: {error}") from None
+    try:
+        await application.bot.set_webhook(
+            webhook.url,
+            secret_token=webhook.secret_token,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=drop_pending_updates,
+        )
+    except BaseException:
+        await server.stop()
+        raise
+    log.info("webhook set to %s; serving it on %s:%s", webhook.url, webhook.listen, webhook.port)
+    return server
 
 
 async def _warm_up(model: ChatModel) -> None:

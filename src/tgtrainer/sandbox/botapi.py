@@ -14,8 +14,12 @@ from typing import Any
 
 from aiohttp.web import FileField
 
+from tgtrainer.sandbox.errors import BotApiError, bad_request
 from tgtrainer.sandbox.state import JSON, SandboxState
 from tgtrainer.sandbox.telegram_html import TelegramHtmlError, parse_html
+from tgtrainer.sandbox.webhook import WEBHOOK_METHODS, conflict_with_webhook
+
+__all__ = ["METHODS", "BotApiError", "bad_request", "call", "decode_parameters"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -31,18 +35,6 @@ JSON_PARAMETERS = {
     "link_preview_options",
     "scope",
 }
-
-
-class BotApiError(Exception):
-    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.error_code = error_code
-        self.description = description
-        self.retry_after = retry_after
-
-
-def bad_request(description: str) -> BotApiError:
-    return BotApiError(400, f"Bad Request: {description}")
 
 
 def decode_parameters(raw: dict[str, Any]) -> JSON:
@@ -126,10 +118,13 @@ async def get_me(state: SandboxState, params: JSON) -> JSON:
 
 
 async def get_updates(state: SandboxState, params: JSON) -> list[JSON]:
+    conflict_with_webhook(state)
     offset = _int(params, "offset", required=False)
     limit = min(max(_int(params, "limit", required=False) or 100, 1), 100)
     timeout = float(params.get("timeout") or 0)
-    return await state.take_updates(offset, limit, timeout)
+    updates = await state.take_updates(offset, limit, timeout)
+    conflict_with_webhook(state, during_poll=True)
+    return updates
 
 
 async def set_my_commands(state: SandboxState, params: JSON) -> bool:
@@ -337,7 +332,7 @@ METHODS: dict[str, Handler] = {
     "answercallbackquery": answer_callback_query,
     "setmessagereaction": set_message_reaction,
     "getchat": get_chat,
-    "deletewebhook": ok,
+    **WEBHOOK_METHODS,
     "close": ok,
     "logout": ok,
 }

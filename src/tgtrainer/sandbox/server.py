@@ -23,6 +23,7 @@ from tgtrainer.sandbox.page import page_routes
 from tgtrainer.sandbox.state import SandboxState
 from tgtrainer.sandbox.store import SandboxStore
 from tgtrainer.sandbox.userapi import UserApi
+from tgtrainer.sandbox.webhook import WebhookDelivery
 
 log = logging.getLogger(__name__)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,6 +55,7 @@ class SandboxServer:
         if state_path is not None:
             self.state.attach(SandboxStore(state_path))
         self.user_api = UserApi(self.state)
+        self.webhook_delivery = WebhookDelivery(self.state)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -78,8 +80,10 @@ class SandboxServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        await self.webhook_delivery.start()
 
     async def stop(self) -> None:
+        await self.webhook_delivery.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -127,6 +131,11 @@ class SandboxServer:
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request.match_info["token"]):
             return _error(401, "Unauthorized")
+        fault = self.state.take_fault("download")  # a file download, faulted like a method
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            if fault.error_code:
+                return _error(fault.error_code, fault.description)
         stored = self.state.file_by_path(request.match_info["file_path"])
         if stored is None:
             return _error(404, "Not Found")

@@ -49,6 +49,17 @@ class Fault:
 
 
 @dataclass
+class Webhook:
+    """What the bot's setWebhook asked for, and how delivering to it has gone."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
 class SandboxState:
     bot_id: int
     bot_username: str
@@ -68,6 +79,8 @@ class SandboxState:
     calls: Counter[str] = field(default_factory=Counter)
     callback_queries: dict[str, JSON] = field(default_factory=dict)
     reactions: dict[tuple[int, int], list[JSON]] = field(default_factory=dict)
+    webhook: Webhook | None = None
+    """Set: updates are posted there (sandbox/webhook.py), and getUpdates is refused."""
     last_poll: float | None = None
     """`time.monotonic()` when the bot's last getUpdates ended."""
     polls_waiting: int = 0
@@ -117,6 +130,8 @@ class SandboxState:
                 saved.mime_type,
             )
         self.updates = snapshot.updates
+        if snapshot.meta.get("webhook"):
+            self.webhook = Webhook(**snapshot.meta["webhook"])
 
     def set_bot(self, bot_id: int) -> None:
         self.bot_id = bot_id
@@ -312,9 +327,14 @@ class SandboxState:
                     self.store.confirm_updates(offset)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    updates_changed.wait_for(lambda: bool(self.updates)), timeout
+                    updates_changed.wait_for(lambda: bool(self.updates) or bool(self.webhook)),
+                    timeout,
                 )
             return self.updates[:limit]
+
+    def updates_condition(self) -> asyncio.Condition:
+        """Notified whenever the updates or the webhook change (sandbox/webhook.py waits on it)."""
+        return self._conditions()[0]
 
     async def add_event(self, event_type: str, chat_id: int, **details: Any) -> JSON:
         _, events_changed = self._conditions()

@@ -174,6 +174,10 @@ class SandboxStore:
         """The bot asked for updates from `offset` on: the ones before it are delivered."""
         self._db.execute("DELETE FROM updates WHERE update_id < ?", (offset,))
 
+    def remove_update(self, update_id: int) -> None:
+        """A webhook took this one (webhooks take them one by one, not in order)."""
+        self._db.execute("DELETE FROM updates WHERE update_id = ?", (update_id,))
+
     def _save_meta_in_transaction(self, key: str, value: Any) -> None:
         self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "

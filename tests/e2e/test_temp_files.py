@@ -1,0 +1,160 @@
+"""Received files are handled in a temporary folder that is removed afterwards, failures included:
+the bot's TMPDIR is a folder of the test's own, empty after every upload, good or bad."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BOT_USERNAME, BotProcess, running_bot
+from tests.support.documents import make_pdf
+from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.media import tone_voice_note
+
+ANSWER_TIMEOUT = 60
+PROGRESS = ("Reading", "Learning")
+NOTES = b"The ferry leaves at seven from the north pier.\n" * 30
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    """Its own server: the download faults injected here must not meet another bot."""
+    server = SandboxServer(port=0, bot_username=BOT_USERNAME)
+    with server.serve_in_thread():
+        yield server
+
+
+@pytest.fixture(scope="module")
+def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bot-tmp")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bot(
+    sandbox: SandboxServer,
+    fake_openai: FakeOpenAIServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    temp_dir: Path,
+) -> Iterator[BotProcess]:
+    with running_bot(
+        sandbox,
+        fake_openai,
+        tmp_path_factory.mktemp("temp-files-bot-data"),
+        TMPDIR=str(temp_dir),
+        MAX_DOCUMENT_MB="1",
+        STT_BACKEND="openai",
+        STT_LANGUAGE="en",
+        VOICE_MAX_SECONDS="5",
+    ) as process:
+        yield process
+    assert list(temp_dir.iterdir()) == []  # and nothing left at exit
+
+
+@pytest.fixture
+async def client(sandbox: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox.url) as client:
+        yield client
+
+
+async def _left_behind(temp_dir: Path) -> list[str]:
+    return await asyncio.to_thread(lambda: sorted(p.name for p in temp_dir.rglob("*")))
+
+
+async def _reply(client: SandboxClient, chat_id: int, send: Any, until: Any) -> str:
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    await send
+    fresh = await client.wait_for_bot_messages(
+        chat_id, after_seq=after, until=until, timeout=ANSWER_TIMEOUT
+    )
+    return str(fresh[-1]["text"])
+
+
+def _settled(messages: list[dict[str, Any]]) -> bool:
+    """The status message stopped showing progress (or the bot answered otherwise)."""
+    return bool(messages) and not messages[-1]["text"].startswith(PROGRESS)
+
+
+async def test_a_document_is_read_in_the_bots_temporary_folder_then_removed(
+    client: SandboxClient, sandbox: SandboxServer, temp_dir: Path, chat_id: int
+) -> None:
+    # The download waits a moment, long enough to see where the bot put the file.
+    await client.inject_fault("download", delay=1.5)
+    reply = asyncio.create_task(
+        _reply(
+            client,
+            chat_id,
+            client.send_file(chat_id, NOTES, file_name="ferry.txt", mime_type="text/plain"),
+            _settled,
+        )
+    )
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while not any(name.startswith("tgtrainer-doc-") for name in await _left_behind(temp_dir)):
+        assert time.monotonic() < deadline, "the bot never used its TMPDIR"
+        await asyncio.sleep(0.05)
+    assert (await reply).startswith("Learned ferry.txt")
+    assert await _left_behind(temp_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "fault"),
+    [
+        ("corrupt.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 500, None),
+        ("locked.pdf", make_pdf(["secret plans"], password="pw"), None),
+        ("huge.txt", b"word " * 320_000, None),  # 1.5 MB: refused before the download
+        ("lost.txt", NOTES, 500),  # the download itself fails
+    ],
+)
+async def test_a_failed_document_leaves_nothing(
+    client: SandboxClient,
+    temp_dir: Path,
+    chat_id: int,
+    name: str,
+    data: bytes,
+    fault: int | None,
+) -> None:
+    if fault is not None:
+        await client.inject_fault("download", error_code=fault, description="Internal Error")
+    text = await _reply(client, chat_id, client.send_file(chat_id, data, file_name=name), _settled)
+    assert not text.startswith("Learned"), text
+    assert await _left_behind(temp_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "duration"),
+    [
+        ("corrupt", b"OggS" + b"\x01broken" * 300, 2),
+        ("too long", tone_voice_note(1.0), 10),  # over VOICE_MAX_SECONDS: refused unheard
+        ("transcription fails", tone_voice_note(1.0), 1),
+        ("download fails", tone_voice_note(1.0), 1),
+        ("heard", tone_voice_note(1.0), 1),
+    ],
+)
+async def test_voice_notes_leave_nothing_either(
+    client: SandboxClient,
+    fake_openai: FakeOpenAIServer,
+    temp_dir: Path,
+    chat_id: int,
+    case: str,
+    data: bytes,
+    duration: int,
+) -> None:
+    if case == "transcription fails":
+        fake_openai.fail_next(503, count=2, endpoint="transcriptions")
+    if case == "download fails":
+        await client.inject_fault("download", error_code=500, description="Internal Error")
+    try:
+        await _reply(
+            client,
+            chat_id,
+            client.send_file(chat_id, data, kind="voice", duration=duration, as_is=True),
+            lambda ms: len(ms) >= 1,
+        )
+    finally:
+        fake_openai.clear_faults()
+    assert await _left_behind(temp_dir) == []
