@@ -127,6 +127,7 @@ class VoiceHandlers:
         if self._handlers.already_answered(update):
             log.info("update %s: already answered, not heard again", update.update_id)
             return
+        self._voice.admit(user, media.duration)
         async with chat_action(context.bot, chat.id, ChatAction.RECORD_VOICE):
             try:
                 data = await self._download(context, media)
