@@ -12,12 +12,13 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
+from tgtrainer.bot.access import AccessHandlers
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.privacy import PrivacyHandlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
@@ -25,6 +26,7 @@ from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
+from tgtrainer.core.privacy import Privacy
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 
@@ -38,8 +40,11 @@ def build_application(
     teaching: Teaching | None = None,
     voice: Voice | None = None,
     feedback: Feedback | None = None,
+    privacy: Privacy | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `run_polling()`; it registers its command menu when it starts."""
+    """The bot, ready for `run_polling()`; it registers its command menu when it starts.
+
+    `privacy` None: no /forget_me on this server."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
     limits = settings.telegram_rate_limit
@@ -59,8 +64,10 @@ def build_application(
     handlers = Handlers(
         settings, assistant, VoiceReplies(voice) if voice is not None else None, feedback
     )
-    # Its own group, the first: every update passes the access check before any other handler.
-    application.add_handler(TypeHandler(Update, handlers.check_access), group=-3)
+    # The access gate (its own group, the first) and the access and usage commands.
+    AccessHandlers(assistant.access, handlers, assistant.quotas).register(application)
+    if privacy is not None:
+        PrivacyHandlers(privacy).register(application)
     if feedback is not None:  # ratings and corrections: /correct comes before /unknown
         from tgtrainer.bot.feedback import FeedbackHandlers
 

@@ -13,8 +13,12 @@ from telegram.ext import Application
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
+from tgtrainer.core.access import AccessPolicy
+from tgtrainer.core.access_notice import announce_access
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.privacy import Privacy
+from tgtrainer.core.quotas import Limits, Quotas, stored_bytes
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.voice import Voice
 from tgtrainer.knowledge.factory import build_library
@@ -22,8 +26,11 @@ from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.access import AccessStore
+from tgtrainer.storage.erasure import ErasureStore
 from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.storage.usage import UsageStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 
 log = logging.getLogger(__name__)
@@ -60,13 +67,27 @@ async def run_bot(
         budget_tokens=settings.knowledge_context_tokens,
         sources=sources,
     )
-    voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
+    access = AccessPolicy.from_settings(settings, AccessStore(database))
+    announce_access(access)
+    quotas = Quotas(
+        Limits.from_settings(settings), UsageStore(database), access, stored_bytes(library)
+    )
+    voice = Voice(settings, VoiceSettingsStore(database), stt, tts, quotas)
     answer_log = AnswerLogStore(database)
-    assistant = Assistant(settings, ConversationStore(database), model, grounder, answer_log)
-    teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
+    assistant = Assistant(
+        settings,
+        ConversationStore(database),
+        model,
+        grounder,
+        answer_log,
+        access=access,
+        quotas=quotas,
+    )
+    teaching = Teaching(library, access, PendingTeachStore(database), sources, quotas=quotas)
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
+    privacy = Privacy(ErasureStore(database), library)
     application = build_application(
-        settings, assistant, teaching=teaching, voice=voice, feedback=feedback
+        settings, assistant, teaching=teaching, voice=voice, feedback=feedback, privacy=privacy
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgtrainer.knowledge.types import user_scope
 from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.types import user_scope
 from tgtrainer.storage.erasure import ErasedRows, ErasureStore
 
 

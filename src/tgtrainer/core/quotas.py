@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.errors import UserFacingError
+from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.types import user_scope
 from tgtrainer.storage.usage import DailyUsage, UsageStore
 
 MB = 2**20
@@ -55,6 +57,15 @@ class UsageLine:
     name: str
     used: str
     limit: str | None
+
+
+def stored_bytes(library: Library) -> Callable[[int], int]:
+    """The size of the documents a user keeps in their own scope, read from `library`."""
+
+    def size(user_id: int) -> int:
+        return sum(document.size for document in library.documents([user_scope(user_id)]))
+
+    return size
 
 
 def utc_day(now: float) -> str:
@@ -198,6 +209,10 @@ class Quotas:
                 )
             )
         return lines
+
+    def totals_today(self) -> tuple[int, DailyUsage]:
+        """How many users used the bot today (UTC), and their use summed."""
+        return self._store.day_totals(utc_day(self._clock()))
 
     def resets(self) -> str:
         """When the daily counters start again, for /usage."""
