@@ -34,6 +34,10 @@ def file_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
+def wal_size(path: Path) -> int:
+    return Path(f"{path}-wal").stat().st_size
+
+
 async def test_forget_user_deletes_every_row_and_leaves_no_text_in_the_files(
     tmp_path: Path,
 ) -> None:
@@ -85,7 +89,7 @@ async def test_forget_user_deletes_every_row_and_leaves_no_text_in_the_files(
     assert "4 messages" in report.summary() and "1 document" in report.summary()
     assert not ErasureStore(database).has_user(ANN.id)
     assert await library.search("zebracorn vault", ["user:11"]) == [], "the in-memory index too"
-    assert Path(f"{settings.database_path}-wal").stat().st_size == 0
+    assert wal_size(settings.database_path) == 0
     stored = file_bytes(settings.database_path)
     for text in [*ANN_SAYS, ANN_TEACHES, "zebracorn", "blue painting"]:
         assert text.encode() not in stored, text
