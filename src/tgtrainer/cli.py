@@ -97,9 +97,30 @@ def _with_webhook_url(settings: Settings, url: str) -> Settings:
 
 @main.command()
 def config() -> None:
-    """Print the effective configuration, secrets masked."""
-    for name, value in _settings().masked().items():
+    """Print the effective configuration, secrets masked, then who may use the bot."""
+    settings = _settings()
+    for name, value in settings.masked().items():
         click.echo(f"{name}={value}")
+    for line in _access_lines(settings):
+        click.echo(f"# {line}")
+
+
+def _access_lines(settings: Settings) -> list[str]:
+    """Open, closed, or the pairing code, as the bot says at start (read from its database,
+    which `config` never creates)."""
+    from tgtrainer.core.access import AccessPolicy
+    from tgtrainer.core.access_notice import access_lines
+
+    if settings.open_access or not settings.database_path.exists():
+        lines = access_lines(AccessPolicy.from_settings(settings))
+        if not settings.open_access and not (settings.allowed_users or settings.admin_user_ids):
+            lines.append("access: the bot prints a one-time pairing code when it first starts")
+        return lines
+    from tgtrainer.storage import Database
+    from tgtrainer.storage.access import AccessStore
+
+    with Database(settings.database_path) as database:
+        return access_lines(AccessPolicy.from_settings(settings, AccessStore(database)))
 
 
 # -- tgtrainer sandbox ---------------------------------------------------------------------------
@@ -170,3 +191,8 @@ main.add_command(dataset)
 from tgtrainer.train_cli import train  # noqa: E402 - attached after `main` exists
 
 main.add_command(train)
+
+# -- users: `tgtrainer users ...` --
+from tgtrainer.users_cli import users  # noqa: E402 - attached after `main` exists
+
+main.add_command(users)

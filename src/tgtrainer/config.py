@@ -65,9 +65,22 @@ class Settings(BaseSettings):
     )
 
     allowed_users: IdList = Field(
-        default=frozenset(), description="User and group chat ids answered; empty: everyone."
+        default=frozenset(), description="User and group chat ids answered (besides admins)."
     )
     admin_user_ids: IdList = Field(default=frozenset(), description="Users with admin rights.")
+    open_access: bool = Field(
+        default=False, description="Answer everyone (on purpose); else the bot is closed."
+    )
+
+    # -- per-user daily quotas (UTC days); 0 = unlimited -------------------------------------
+    quota_messages: int = Field(default=200, ge=0, description="Messages answered per day.")
+    quota_tokens: int = Field(default=200_000, ge=0, description="Model tokens per day.")
+    quota_voice_minutes: float = Field(default=30.0, ge=0, description="Minutes heard per day.")
+    quota_documents: int = Field(default=20, ge=0, description="Documents learned per day.")
+    quota_storage_mb: float = Field(
+        default=50.0, ge=0, description="Megabytes of documents a user keeps (in total)."
+    )
+    quotas_for_admins: bool = Field(default=False, description="Admins count against quotas.")
 
     group_feedback: bool = Field(
         default=False, description="Show the 👍 / 👎 buttons under answers in groups too."

@@ -66,6 +66,7 @@ async def client(
         telegram_api_url=sandbox_server.url,
         telegram_rate_limit=False,
         data_dir=tmp_path,
+        open_access=True,
     )
     with Database(settings.database_path) as database:
         library = Library(settings, KnowledgeStore(database), embedder)

@@ -24,7 +24,7 @@ def restricted_bot(
 ) -> Iterator[BotProcess]:
     data_dir = tmp_path_factory.mktemp("restricted-bot")
     with running_bot(
-        sandbox_server, fake_openai, data_dir, ALLOWED_USERS=f"{OWNER},{GROUP}"
+        sandbox_server, fake_openai, data_dir, ALLOWED_USERS=f"{OWNER},{GROUP}", OPEN_ACCESS="false"
     ) as process:
         yield process
 

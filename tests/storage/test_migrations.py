@@ -25,6 +25,9 @@ LATER_TABLES = {
     "reply_parts",
     "work_in_progress",
     "finetune_jobs",
+    "access_grants",
+    "access_pairing",
+    "usage_daily",
 }
 """Tables the migrations after the first one make."""
 

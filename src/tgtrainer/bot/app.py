@@ -13,12 +13,13 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
+from tgtrainer.bot.access import AccessHandlers
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.privacy import PrivacyHandlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.running import CANCEL_COMMAND
 from tgtrainer.bot.updates import PerChatUpdateProcessor
@@ -27,6 +28,7 @@ from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
+from tgtrainer.core.privacy import Privacy
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.training import Training
@@ -45,11 +47,13 @@ def build_application(
     recovery: Recovery | None = None,
     handlers: Handlers | None = None,
     training: Training | None = None,
+    privacy: Privacy | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts.
 
     With `recovery`, documents and voice notes in progress are recorded. `handlers` (see
-    `make_handlers`) is passed by a caller that uses them too.
+    `make_handlers`) is passed by a caller that uses them too. `privacy` None: no /forget_me on
+    this server.
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
@@ -78,8 +82,10 @@ def build_application(
         .build()
     )
     handlers.running.on_stopped(functools.partial(handlers.tell_stopped, application))
-    # Its own group, the first: every update passes the access check before any other handler.
-    application.add_handler(TypeHandler(Update, handlers.check_access), group=-3)
+    # The access gate (its own group, the first) and the access and usage commands.
+    AccessHandlers(assistant.access, handlers, assistant.quotas).register(application)
+    if privacy is not None:
+        PrivacyHandlers(privacy).register(application)
     if feedback is not None:  # ratings and corrections: /correct comes before /unknown
         from tgtrainer.bot.feedback import FeedbackHandlers
 

@@ -77,6 +77,21 @@ COMMANDS: tuple[BotCommandInfo, ...] = (
         "The language of voice messages",
         "/language <code>: the language I listen and speak in (en, ru...); /language auto detects",
     ),
+    # -- usage, privacy, access --
+    BotCommandInfo("usage", "What you used today", "/usage: what you used today, and your limits"),
+    BotCommandInfo(
+        "forget_me",
+        "Delete everything about you",
+        "/forget_me: delete everything I keep about you (asks first)",
+    ),
+    BotCommandInfo(
+        "users", "Users and requests (admins)", "/users: who may use me, since when, usage"
+    ),
+    BotCommandInfo("allow", "Give access (admins)", "/allow <id>: give a user or group access"),
+    BotCommandInfo(
+        "deny", "Refuse or revoke access (admins)", "/deny <id>: refuse or take back access"
+    ),
+    BotCommandInfo("stats", "Statistics (admins)", "/stats: users and today's use"),
 )
 
 GREETING = (

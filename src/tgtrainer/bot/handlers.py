@@ -118,23 +118,6 @@ class Handlers:
             chat_ref(update), message.message_id
         )
 
-    async def check_access(self, update: Update, context: Context) -> None:
-        """Runs before every other handler: stops updates from people not on the list."""
-        user = update.effective_user
-        chat = update.effective_chat
-        if chat is None or self._assistant.access.allows(user.id if user else None, chat.id):
-            return
-        log.info("update %s: user %s has no access", update.update_id, user.id if user else None)
-        refusal = self._assistant.access.refusal(user.id if user else None)
-        if update.callback_query is not None:
-            await update.callback_query.answer(refusal, show_alert=True)
-        elif update.effective_message is not None and (
-            chat.type == ChatType.PRIVATE
-            or self._addressed_to_me(update.effective_message, context.bot.username)
-        ):
-            await update.effective_message.reply_text(refusal)
-        raise ApplicationHandlerStop
-
     async def start(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None

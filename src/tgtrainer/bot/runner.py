@@ -20,8 +20,11 @@ from tgtrainer.bot.webhook import WebhookConfig, WebhookServer
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.access import AccessPolicy
+from tgtrainer.core.access_notice import announce_access
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.privacy import Privacy
+from tgtrainer.core.quotas import Limits, Quotas, stored_bytes
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.training import Training, build_training
@@ -31,8 +34,11 @@ from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.access import AccessStore
+from tgtrainer.storage.erasure import ErasureStore
 from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.storage.usage import UsageStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.storage.work import WorkStore
 from tgtrainer.training.factory import build_remote_fine_tuner
@@ -80,18 +86,32 @@ async def run_bot(
         budget_tokens=settings.knowledge_context_tokens,
         sources=sources,
     )
-    voice = Voice(settings, VoiceSettingsStore(database), stt, tts)
+    access = AccessPolicy.from_settings(settings, AccessStore(database))
+    announce_access(access)
+    quotas = Quotas(
+        Limits.from_settings(settings), UsageStore(database), access, stored_bytes(library)
+    )
+    voice = Voice(settings, VoiceSettingsStore(database), stt, tts, quotas)
     conversations = ConversationStore(database)
     answer_log = AnswerLogStore(database)
-    access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
     training = build_training(settings, database, access, build_remote_fine_tuner(settings))
-    assistant = Assistant(settings, conversations, model, grounder, answer_log, fine_tuned=training)
-    teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
+    assistant = Assistant(
+        settings,
+        conversations,
+        model,
+        grounder,
+        answer_log,
+        fine_tuned=training,
+        access=access,
+        quotas=quotas,
+    )
+    teaching = Teaching(library, access, PendingTeachStore(database), sources, quotas=quotas)
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
+    privacy = Privacy(ErasureStore(database), library)
     recovery = Recovery(
         conversations,
         WorkStore(database),
-        assistant.access,
+        access,
         window_seconds=settings.recovery_window_minutes * 60,
     )
     clear_temporary_files(settings.temp_dir)
@@ -105,6 +125,7 @@ async def run_bot(
         recovery=recovery,
         handlers=handlers,
         training=training,
+        privacy=privacy,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out

@@ -137,6 +137,7 @@ class VoiceHandlers:
         if self._handlers.already_answered(update):
             log.info("update %s: already answered, not heard again", update.update_id)
             return
+        self._voice.admit(user, media.duration)
         hearing = (
             self._recovery.working(chat, VOICE, "voice message", message.message_id)
             if self._recovery is not None

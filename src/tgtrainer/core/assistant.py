@@ -10,6 +10,7 @@ from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.context import fit_to_context
 from tgtrainer.core.grounding import Grounder, Grounding, source_list
+from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ChatMessage, ChatModel
@@ -55,8 +56,10 @@ class Turn:
         model_name: str | None,
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self._store = store
+        self._quotas = quotas
         self._answer_log = answer_log
         self._model = model
         self._chat = chat
@@ -126,6 +129,10 @@ class Turn:
         self._store.forget_reply_parts(self._user_message_id)  # they are the reply's now
         if self._grounder is not None and self.grounding is not None:
             self._grounder.remember(self._chat, self.grounding)
+        if self._quotas is not None:
+            count = self._model.count_tokens
+            used = sum(count(message.content) for message in self.prompt) + count(self.text)
+            self._quotas.count_tokens(self._user.id, used)
         if self._answer_log is not None:
             passages = self.grounding.passages if self.grounding is not None else []
             self._answer_log.record(
@@ -149,16 +156,21 @@ class Assistant:
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
         fine_tuned: FineTunedModels | None = None,
+        *,
+        access: AccessPolicy | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         """`answer_log`: where each answer's prompt, model and sources are recorded (for
         feedback and datasets); None records nothing. `fine_tuned`: the models fine-tuning
-        made, offered by `/model` after the backend's own."""
+        made, offered by `/model` after the backend's own. `access` None: the configured lists
+        only; `quotas` None: no limits."""
         self._settings = settings
         self._fine_tuned = fine_tuned
         self._store = store
         self._model = model
         self._answer_log = answer_log
-        self.access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
+        self.access = access if access is not None else AccessPolicy.from_settings(settings)
+        self.quotas = quotas
         self.grounder = grounder
 
     def remember(self, chat: ChatRef, user: UserRef | None) -> None:
@@ -168,11 +180,18 @@ class Assistant:
             self._store.upsert_user(user.id, user.first_name, user.username, user.language_code)
 
     def begin_turn(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> Turn | None:
-        """Store the user's message and prepare the answer; None if it was answered already."""
+        """Store the user's message and prepare the answer; None if it was answered already.
+
+        Raises `QuotaExceededError` (nothing stored) when the user is over a daily limit.
+        """
+        if self.quotas is not None and not self._store.is_answered(chat.id, message_id):
+            self.quotas.check_message(user.id)
         self.remember(chat, user)
         incoming = self._store.record_user_message(chat.id, user.id, text, message_id)
         if incoming.answered:
             return None
+        if self.quotas is not None:
+            self.quotas.count_message(user.id)
         history = [
             ChatMessage(stored.role, stored.text)
             for stored in self._store.history(chat.id, HISTORY_ROWS)
@@ -190,6 +209,7 @@ class Assistant:
             self._store.settings(chat.id).model,
             self.grounder,
             self._answer_log,
+            self.quotas,
         )
 
     def receive(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.grounding import scopes_for, teaching_scope
+from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.errors import UserFacingError
 from tgtrainer.knowledge.extract import Admitted, admit
@@ -63,6 +64,7 @@ class AdmittedUpload:
     file: Admitted
     scope: str
     question: str  # answered once the file is learned; "" when the caption asks nothing
+    user_id: int | None = None  # who sent it: their quota counts it
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +103,10 @@ class Teaching:
         sources: LastSourcesStore,
         *,
         teach_wait_seconds: float = TEACH_WAIT_SECONDS,
+        quotas: Quotas | None = None,
     ) -> None:
         self._library = library
+        self._quotas = quotas
         self._access = access
         self._pending = pending
         self._sources = sources
@@ -116,8 +120,9 @@ class Teaching:
         """Where a file sent now is learned, checked before it is downloaded; None when it is
         not for the bot (a group's file that neither names the bot nor follows /teach).
 
-        Raises `AdminOnlyError` for a global file from someone else than an admin, and a
-        `DocumentError` for a file that cannot be learned (format, size).
+        Raises `AdminOnlyError` for a global file from someone else than an admin, a
+        `DocumentError` for a file that cannot be learned (format, size), and
+        `QuotaExceededError` when the user may learn no more now.
         """
         caption = upload.caption
         pending = self._take_pending(chat, user)
@@ -129,14 +134,20 @@ class Teaching:
             return None
         scope = self._scope(chat, user, everyone=wants_global)
         admitted = admit(upload.name, upload.mime_type, upload.size, self._library.limits)
-        return AdmittedUpload(admitted, scope, caption_question(caption, bot_username))
+        if self._quotas is not None:
+            self._quotas.check_document(user.id, upload.size)
+        question = caption_question(caption, bot_username)
+        return AdmittedUpload(admitted, scope, question, user.id)
 
     async def learn_upload(
         self, upload: AdmittedUpload, path: Path, *, progress: Progress | None = None
     ) -> LearnResult:
         """Learn the admitted file, downloaded to `path`; raises `DocumentError`,
         `EmbeddingError`."""
-        return await self._library.learn_file(path, upload.file, upload.scope, progress=progress)
+        result = await self._library.learn_file(path, upload.file, upload.scope, progress=progress)
+        if upload.user_id is not None:
+            self._counted(upload.user_id, result)
+        return result
 
     async def teach(
         self, chat: ChatRef, user: UserRef, text: str, *, everyone: bool = False
@@ -150,7 +161,7 @@ class Teaching:
         if not text.strip():
             self._pending.put(chat.id, user.id, scope)
             return None
-        return await self._library.learn_text(text, note_name(text), scope)
+        return await self._learn_text(user, text, scope)
 
     async def learn_awaited_text(
         self, chat: ChatRef, user: UserRef, text: str
@@ -160,7 +171,18 @@ class Teaching:
         scope = self._take_pending(chat, user)
         if scope is None:
             return None
-        return await self._library.learn_text(text, note_name(text), scope)
+        return await self._learn_text(user, text, scope)
+
+    async def _learn_text(self, user: UserRef, text: str, scope: str) -> LearnResult:
+        if self._quotas is not None:
+            self._quotas.check_document(user.id, len(text.encode()))
+        result = await self._library.learn_text(text, note_name(text), scope)
+        self._counted(user.id, result)
+        return result
+
+    def _counted(self, user_id: int, result: LearnResult) -> None:
+        if self._quotas is not None and result.status != "known":
+            self._quotas.count_document(user_id, result.document.size)
 
     def _scope(self, chat: ChatRef, user: UserRef, *, everyone: bool) -> str:
         if not everyone:

@@ -243,7 +243,7 @@ class Training:
     def _recipients(self, job: StoredJob) -> list[int]:
         if job.chat_id is not None:
             return [job.chat_id]
-        return sorted(self._access.admins)
+        return sorted(set(self._access.admins()))
 
     def told(self, job_id: str) -> None:
         self._jobs.mark_told(job_id)

@@ -13,6 +13,7 @@ import logging
 import re
 
 from tgtrainer.config import Settings
+from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.speech.audio import VoiceNote
 from tgtrainer.speech.base import SpeechToText, TextToSpeech, Transcript
@@ -50,9 +51,11 @@ class Voice:
         store: VoiceSettingsStore,
         stt: SpeechToText | None,
         tts: TextToSpeech | None,
+        quotas: Quotas | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
+        self._quotas = quotas
         self.stt = stt
         self.tts = tts
 
@@ -103,6 +106,12 @@ class Voice:
         except SpeechError as error:
             log.warning("the voice could not be loaded: %r", error)
 
+    def admit(self, user: UserRef, seconds: float | None) -> None:
+        """Before a recording of `seconds` (as Telegram claims; None: unknown) is downloaded:
+        raises `QuotaExceededError` when the user may not be heard now."""
+        if self._quotas is not None:
+            self._quotas.check_voice(user.id, seconds)
+
     async def listen(self, chat: ChatRef, user: UserRef | None, data: bytes) -> Transcript:
         """What was said in `data` (any audio or video file, as received). Raises `SpeechError`,
         also for a recording longer than VOICE_MAX_SECONDS once decoded, whatever it claims.
@@ -119,9 +128,11 @@ class Voice:
             max_seconds=self._settings.voice_max_seconds + 1,  # Telegram says whole seconds
         )
         if self.tts is None or self.tts.loaded or not self.wants_voice_reply(chat, spoken=True):
-            return await transcribing
-        # The first voice note: the voice for its answer loads while it is transcribed.
-        transcript, _ = await asyncio.gather(transcribing, self.load_voice())
+            transcript = await transcribing
+        else:  # the first voice note: the voice for its answer loads while it is transcribed
+            transcript, _ = await asyncio.gather(transcribing, self.load_voice())
+        if self._quotas is not None and user is not None:
+            self._quotas.count_voice(user.id, transcript.duration)
         return transcript
 
     # -- speaking --------------------------------------------------------------------------

@@ -72,6 +72,8 @@ async def run_sandbox(
                 "telegram_bot_token": SecretStr(token),
                 "telegram_api_url": page_url(LOOPBACK if host in _WILDCARDS else host, server.port),
                 "telegram_rate_limit": False,
+                # The owner's own machine: everyone on the page is the owner.
+                "open_access": True,
             }
         )
         await _run_bot(bot_settings, server, stop)

@@ -253,3 +253,39 @@ def m007_finetune_jobs(db: sqlite3.Connection) -> None:
         CREATE INDEX finetune_jobs_open ON finetune_jobs(state) WHERE told_at IS NULL;
         """
     )
+
+
+@migration
+def m008_access(db: sqlite3.Connection) -> None:
+    """Who may use the bot (approved in the chat), the pairing code, and each user's daily use."""
+    db.executescript(
+        """
+        CREATE TABLE access_grants (
+            subject_id INTEGER PRIMARY KEY,    -- a Telegram user id, or a group chat id
+            status TEXT NOT NULL CHECK (status IN ('requested', 'allowed', 'denied', 'admin')),
+            first_name TEXT NOT NULL DEFAULT '',
+            username TEXT,
+            requested_at REAL,
+            decided_at REAL,
+            decided_by INTEGER,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE access_pairing (
+            id INTEGER PRIMARY KEY CHECK (id = 1),  -- one code per bot
+            code TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            used_by INTEGER,                   -- NULL: still waiting for its /start
+            used_at REAL
+        );
+        CREATE TABLE usage_daily (
+            user_id INTEGER NOT NULL,
+            day TEXT NOT NULL,                 -- UTC date, YYYY-MM-DD
+            messages INTEGER NOT NULL DEFAULT 0,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            voice_seconds REAL NOT NULL DEFAULT 0,
+            documents INTEGER NOT NULL DEFAULT 0,
+            document_bytes INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, day)
+        );
+        """
+    )

@@ -21,7 +21,10 @@ def without_product_settings() -> dict[str, str]:
 
 
 def fake_model_environment(openai_base_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment whose chat model is an OpenAI-compatible server on 127.0.0.1."""
+    """A clean environment whose chat model is an OpenAI-compatible server on 127.0.0.1.
+
+    The bot is open to everyone (`OPEN_ACCESS=true`) unless `extra` says otherwise: the tests of
+    the closed mode set `OPEN_ACCESS=false`."""
     env = without_product_settings()
     env.update(
         LLM_BACKEND="openai",
@@ -30,6 +33,7 @@ def fake_model_environment(openai_base_url: str, data_dir: Path, **extra: str) -
         LLM_MODEL="fake-small",
         TGTRAINER_DATA_DIR=str(data_dir),
         HF_HUB_OFFLINE="1",
+        OPEN_ACCESS="true",
     )
     env.update(extra)
     return env

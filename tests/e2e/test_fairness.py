@@ -1,0 +1,44 @@
+"""One chat's messages are answered in order, and a slow chat holds up no other chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+
+pytestmark = pytest.mark.usefixtures("bot")
+SLOW = 1.5  # under the bot's LLM_TIMEOUT of 2 s: the slow answer still comes
+
+
+@pytest.fixture
+async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox_server.url) as client:
+        yield client
+
+
+async def test_a_slow_chat_answers_in_order_and_holds_up_no_other_chat(
+    client: SandboxClient, fake_openai: FakeOpenAIServer, chat_id: int
+) -> None:
+    slow_chat, quick_chat = chat_id, chat_id + 50_000
+    after = (await client.events(after=0, timeout=0))["last_seq"]
+    fake_openai.hang_next(SLOW)
+    started = time.monotonic()
+    await client.send_text(slow_chat, "first")
+    await client.send_text(slow_chat, "second")
+    await asyncio.sleep(0.2)  # the slow chat's first request is the one that hangs
+    await client.send_text(quick_chat, "quick")
+    quick = await client.wait_for_bot_messages(
+        quick_chat, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=30
+    )
+    quick_took = time.monotonic() - started
+    assert [m["text"] for m in quick] == ["You said: quick"]
+    slow = await client.wait_for_bot_messages(
+        slow_chat, after_seq=after, until=lambda fresh: len(fresh) >= 2, timeout=30
+    )
+    assert [m["text"] for m in slow] == ["You said: first", "You said: second"]
+    assert quick_took < SLOW, "the quick chat did not wait for the slow one"
