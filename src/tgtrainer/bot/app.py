@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.polling import SkippingUpdatesRequest
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
@@ -49,6 +50,7 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .get_updates_request(SkippingUpdatesRequest())
         .rate_limiter(rate_limiter)
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
         .post_init(_register_commands)

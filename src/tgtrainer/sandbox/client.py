@@ -105,6 +105,14 @@ class SandboxClient:
         result: JSON = await self._json("POST", "/callbacks", json=body)
         return result
 
+    async def send_updates(self, *updates: JSON) -> list[JSON]:
+        """Queue raw Bot API updates (without `update_id`) for the bot, exactly as given and in
+        one batch; a message in one is numbered and dated if it is not. The updates as queued."""
+        result: list[JSON] = (
+            await self._json("POST", "/updates", json={"updates": list(updates)})
+        )["updates"]
+        return result
+
     async def events(
         self, *, after: int = 0, timeout: float = 0, chat_id: int | None = None
     ) -> JSON:
