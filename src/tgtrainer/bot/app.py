@@ -16,8 +16,10 @@ from telegram.ext import (
     filters,
 )
 
+from tgtrainer.bot.buttons import UnusablePressHandler, unknown_press_handler
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.incoming import check_sender
 from tgtrainer.bot.polling import SkippingUpdatesRequest
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.updates import PerChatUpdateProcessor
@@ -57,8 +59,11 @@ def build_application(
         .build()
     )
     handlers = Handlers(settings, assistant, VoiceReplies(voice) if voice is not None else None)
-    # Its own group, the first: every update passes the access check before any other handler.
+    # Groups of their own, the first two: messages the core leaves unanswered stop, then every
+    # update passes the access check before any other handler.
+    application.add_handler(TypeHandler(Update, check_sender), group=-3)
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-2)
+    application.add_handler(UnusablePressHandler())  # before every handler with a pattern
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
@@ -78,6 +83,7 @@ def build_application(
                 ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE,
                 handlers.not_text,
             ),
+            unknown_press_handler(),
         ]
     )
     application.add_error_handler(handlers.on_error)
