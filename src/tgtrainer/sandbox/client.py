@@ -13,8 +13,13 @@ JSON = dict[str, Any]
 
 
 class SandboxClient:
-    def __init__(self, base_url: str, *, timeout: float = 90) -> None:
-        self._http = httpx.AsyncClient(base_url=f"{base_url}/sandbox/api", timeout=timeout)
+    def __init__(self, base_url: str, *, timeout: float = 90, connections: int = 100) -> None:
+        """`connections`: requests at once (more wait); a load test needs one per user."""
+        self._http = httpx.AsyncClient(
+            base_url=f"{base_url}/sandbox/api",
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections),
+        )
 
     async def __aenter__(self) -> SandboxClient:
         return self
