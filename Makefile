@@ -39,6 +39,7 @@ test: lint
 
 bench: install bench-knowledge bench-voice
 	$(BIN)/python -m bench.chat
+	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.sandbox_startup
 

@@ -13,12 +13,16 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from tgtrainer.bot.access import AccessHandlers
+from tgtrainer.bot.buttons import UnusablePressHandler, unknown_press_handler
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.incoming import check_sender
+from tgtrainer.bot.polling import SkippingUpdatesRequest
 from tgtrainer.bot.privacy import PrivacyHandlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.running import CANCEL_COMMAND
@@ -72,6 +76,7 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .get_updates_request(SkippingUpdatesRequest())
         .rate_limiter(rate_limiter)
         .concurrent_updates(
             PerChatUpdateProcessor(
@@ -82,7 +87,10 @@ def build_application(
         .build()
     )
     handlers.running.on_stopped(functools.partial(handlers.tell_stopped, application))
-    # The access gate (its own group, the first) and the access and usage commands.
+    # Messages the core leaves unanswered stop in a group of their own, the first.
+    application.add_handler(TypeHandler(Update, check_sender), group=-4)
+    application.add_handler(UnusablePressHandler())  # before every handler with a pattern
+    # The access gate (its own group, then) and the access and usage commands.
     AccessHandlers(assistant.access, handlers, assistant.quotas).register(application)
     if privacy is not None:
         PrivacyHandlers(privacy).register(application)
@@ -120,6 +128,7 @@ def build_application(
                 ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE,
                 handlers.not_text,
             ),
+            unknown_press_handler(),
         ]
     )
     application.add_error_handler(handlers.on_error)

@@ -244,7 +244,7 @@ class DocumentHandlers:
         raw = query.data.removeprefix(FORGET_CALLBACK)
         document = (
             await self._teaching.forget_by_id(chat_ref(update), user_ref(update), int(raw))
-            if raw.isdigit()
+            if raw.isascii() and raw.isdigit() and len(raw) <= 18  # an id SQLite can hold
             else None
         )
         if document is None:

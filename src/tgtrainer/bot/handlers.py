@@ -14,7 +14,9 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ContextTypes
 
+from tgtrainer.bot.buttons import show_in_menu
 from tgtrainer.bot.commands import GREETING, help_text
+from tgtrainer.bot.incoming import chat_of, incoming_of
 from tgtrainer.bot.rating_buttons import rating_buttons
 from tgtrainer.bot.reply import ReplyWriter, still_working
 from tgtrainer.bot.running import RunningWork
@@ -24,6 +26,7 @@ from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.feedback import Feedback
+from tgtrainer.core.incoming import asker
 from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ModelError
 
@@ -76,14 +79,16 @@ class Speaker(Protocol):
 
 def chat_ref(update: Update) -> ChatRef:
     chat = update.effective_chat
-    assert chat is not None
-    return ChatRef(chat.id, chat.type, chat.title)
+    assert chat is not None  # every handler's update is in a chat: `bot.buttons` sees to presses
+    return chat_of(chat)
 
 
 def user_ref(update: Update) -> UserRef:
-    user = update.effective_user
-    assert user is not None
-    return UserRef(user.id, user.first_name, user.username, user.language_code)
+    """Who asks (`core.incoming.asker`): the person, or the chat a message was sent as."""
+    incoming = incoming_of(update)
+    who = asker(incoming) if incoming is not None else None
+    assert who is not None  # `bot.incoming.check_sender` stops such messages first
+    return who
 
 
 def command_argument(message: Message) -> str:
@@ -160,16 +165,20 @@ class Handlers:
         chat = chat_ref(update)
         choice = query.data.removeprefix(MODEL_CALLBACK)
         names = await self._assistant.available_models()
+        index = choice[1:]
         name = (
-            names[int(choice[1:])]
-            if choice.startswith("#") and choice[1:].isdigit() and int(choice[1:]) < len(names)
+            names[int(index)]
+            if choice.startswith("#")
+            and index.isascii()
+            and index.isdigit()
+            and int(index) < len(names)
             else choice
         )
         if not await self._assistant.choose_model(chat, name):
             await query.answer("That model is no longer offered; send /model again.")
             return
         await query.answer(f"Model: {name}")
-        await query.edit_message_text(f"This chat now uses {name}.")
+        await show_in_menu(query, f"This chat now uses {name}.")
 
     async def system(self, update: Update, context: Context) -> None:
         message = update.effective_message

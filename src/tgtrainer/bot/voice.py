@@ -16,6 +16,7 @@ from telegram.constants import ChatAction, FileSizeLimit
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
+from tgtrainer.bot.buttons import show_in_menu
 from tgtrainer.bot.handlers import Handlers, Heard, chat_ref, command_argument, user_ref
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.bot.voice_reply import with_loading_notice
@@ -62,6 +63,7 @@ LANGUAGES = (
     ("it", "Italiano"),
     ("pt", "Português"),
 )
+OFFERED_LANGUAGES = frozenset(code for code, _ in LANGUAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ class VoiceHandlers:
             await query.answer("That choice is no longer offered; send /voice again.")
             return
         text, markup = self._voice_menu(update)
-        await query.edit_message_text(text, reply_markup=markup)
+        await show_in_menu(query, text, markup)
 
     def _voice_menu(self, update: Update) -> tuple[str, InlineKeyboardMarkup]:
         chat = chat_ref(update)
@@ -254,15 +256,13 @@ class VoiceHandlers:
         assert query is not None and query.data is not None
         chat = chat_ref(update)
         choice = query.data.removeprefix(LANGUAGE_CALLBACK)
-        code = "auto" if choice == "auto" else language_code(choice)
+        code = choice if choice in OFFERED_LANGUAGES else None  # the buttons it sent
         if code is None:
             await query.answer("That choice is no longer offered; send /language again.")
             return
         self._voice.set_language(chat, None if code == "auto" else code)
         await query.answer("Saved")
-        await query.edit_message_text(
-            self._language_line(update), reply_markup=self._language_buttons(update)
-        )
+        await show_in_menu(query, self._language_line(update), self._language_buttons(update))
 
     def _language_line(self, update: Update) -> str:
         language = self._voice.language(chat_ref(update))

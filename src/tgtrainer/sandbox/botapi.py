@@ -283,9 +283,10 @@ async def answer_callback_query(state: SandboxState, params: JSON) -> bool:
     query = state.callback_queries.pop(str(params.get("callback_query_id", "")), None)
     if query is None:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    message = query.get("message") or {}  # none for a raw update's press without a message
     await state.add_event(
         "callback_answer",
-        query["message"]["chat"]["id"],
+        int(message.get("chat", {}).get("id", 0)),
         callback_query_id=query["id"],
         text=params.get("text"),
         show_alert=str(params.get("show_alert", "")).lower() == "true",

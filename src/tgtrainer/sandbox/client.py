@@ -13,8 +13,13 @@ JSON = dict[str, Any]
 
 
 class SandboxClient:
-    def __init__(self, base_url: str, *, timeout: float = 90) -> None:
-        self._http = httpx.AsyncClient(base_url=f"{base_url}/sandbox/api", timeout=timeout)
+    def __init__(self, base_url: str, *, timeout: float = 90, connections: int = 100) -> None:
+        """`connections`: requests at once (more wait); a load test needs one per user."""
+        self._http = httpx.AsyncClient(
+            base_url=f"{base_url}/sandbox/api",
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections),
+        )
 
     async def __aenter__(self) -> SandboxClient:
         return self
@@ -103,6 +108,14 @@ class SandboxClient:
     ) -> JSON:
         body = {"chat_id": chat_id, "message_id": message_id, "data": data, "user_id": user_id}
         result: JSON = await self._json("POST", "/callbacks", json=body)
+        return result
+
+    async def send_updates(self, *updates: JSON) -> list[JSON]:
+        """Queue raw Bot API updates (without `update_id`) for the bot, exactly as given and in
+        one batch; a message in one is numbered and dated if it is not. The updates as queued."""
+        result: list[JSON] = (
+            await self._json("POST", "/updates", json={"updates": list(updates)})
+        )["updates"]
         return result
 
     async def events(

@@ -213,6 +213,24 @@ class SandboxState:
             self.html[(chat_id, message["message_id"])] = html
         return message
 
+    def keep_raw_message(self, message: JSON) -> JSON:
+        """Keep a message that came in a raw update in its chat (which it may introduce), so that
+        the bot can reply to it; it gets an id and a date when it has none."""
+        chat = message["chat"]
+        chat_id = int(chat["id"])
+        if chat_id not in self.chats:
+            self.chats[chat_id] = chat
+            self.messages[chat_id] = {}
+            self.last_message_ids[chat_id] = 0
+            if self.store is not None:
+                self.store.save_chat(chat, 0)
+        if "message_id" not in message:
+            message["message_id"] = self.last_message_ids[chat_id] + 1
+        message.setdefault("date", int(time.time()))
+        self.last_message_ids[chat_id] = max(self.last_message_ids[chat_id], message["message_id"])
+        self.messages[chat_id][message["message_id"]] = message
+        return message
+
     def message(self, chat_id: int, message_id: int) -> JSON | None:
         return self.messages.get(chat_id, {}).get(message_id)
 
@@ -299,15 +317,23 @@ class SandboxState:
         return self._updates_changed, self._events_changed
 
     async def add_update(self, payload: JSON) -> JSON:
-        self.last_update_id += 1
-        update = {"update_id": self.last_update_id, **payload}
-        updates_changed, _ = self._conditions()
-        async with updates_changed:
-            self.updates.append(update)
-            if self.store is not None:
-                self.store.add_update(update)
-            updates_changed.notify_all()
+        [update] = await self.add_updates([payload])
         return update
+
+    async def add_updates(self, payloads: list[JSON]) -> list[JSON]:
+        """Queue updates together, numbered: a poll waiting now gets them in one batch."""
+        updates_changed, _ = self._conditions()
+        queued = []
+        async with updates_changed:
+            for payload in payloads:
+                self.last_update_id += 1
+                update = {"update_id": self.last_update_id, **payload}
+                self.updates.append(update)
+                if self.store is not None:
+                    self.store.add_update(update)
+                queued.append(update)
+            updates_changed.notify_all()
+        return queued
 
     async def take_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
         """Updates from `offset` on, waiting up to `timeout` seconds for the first one."""

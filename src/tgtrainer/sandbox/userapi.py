@@ -72,6 +72,7 @@ class UserApi:
             web.post("/sandbox/api/messages", self.send_message),
             web.post("/sandbox/api/files", self.send_file),
             web.post("/sandbox/api/callbacks", self.press_button),
+            web.post("/sandbox/api/updates", self.send_updates),
             web.get("/sandbox/api/events", self.events),
             web.get("/sandbox/api/chats/{chat_id}/messages", self.messages),
             web.get("/sandbox/api/commands", self.commands),
@@ -171,6 +172,37 @@ class UserApi:
         self.state.callback_queries[query_id] = query
         update = await self.state.add_update({"callback_query": query})
         return web.json_response({"callback_query_id": query_id, "update_id": update["update_id"]})
+
+    async def send_updates(self, request: web.Request) -> web.Response:
+        """Queue `{"updates": [...]}` for the bot exactly as given, numbered, in one batch: updates
+        the chat side cannot make (a poll an older server sends, a message with no sender, a
+        channel post, a press with no data). A message with a chat is also kept in it (numbered
+        and dated when it is not), so the bot can reply; a callback query with an id can be
+        answered."""
+        body = await request.json()
+        payloads = body.get("updates") if isinstance(body, dict) else None
+        if not isinstance(payloads, list) or not all(
+            isinstance(payload, dict) and "update_id" not in payload for payload in payloads
+        ):
+            raise web.HTTPBadRequest(text="updates: a list of objects without update_id")
+        kept = [message for payload in payloads if (message := self._keep(payload)) is not None]
+        updates = await self.state.add_updates(payloads)
+        for message in kept:
+            await self.state.add_event(
+                "message", message["chat"]["id"], message=self.state.user_view(message)
+            )
+        return web.json_response({"updates": updates})
+
+    def _keep(self, payload: JSON) -> JSON | None:
+        """Keep what a raw update brings: its message (returned) or its callback query."""
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and "id" in query:
+            self.state.callback_queries[str(query["id"])] = query
+        for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+            message = payload.get(kind)
+            if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+                return self.state.keep_raw_message(message)
+        return None
 
     async def events(self, request: web.Request) -> web.Response:
         after = int(request.query.get("after", 0))
