@@ -23,4 +23,4 @@ def test_html_drops_scripts_and_splits_at_headings(tmp_path: Path) -> None:
 
 def test_markup_without_blocks_gives_all_its_text() -> None:
     sections, title = html_sections("<div>just <span>words</span></div>")
-    assert [s.text for s in sections] == ["just\nwords"] and title is None
+    assert [s.text for s in sections] == ["just words"] and title is None
