@@ -11,6 +11,7 @@ line around it, and none of it is lost. Table rows are read as "cell | cell".
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,8 +42,11 @@ def read_html(path: Path, limits: Limits, progress: Progress) -> ExtractedDocume
 
 def html_sections(markup: str) -> tuple[list[Section], str | None]:
     """Sections split at headings, and the page title."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
+    # XHTML (EPUB chapters) is read with the lenient HTML parser on purpose: books are not
+    # always well-formed XML.
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
     soup = BeautifulSoup(markup, "html.parser")
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else None
