@@ -21,7 +21,7 @@ from tgtrainer.knowledge.extract.plain import file_text
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
 if TYPE_CHECKING:
-    from bs4 import PageElement, Tag
+    from bs4.element import PageElement, Tag
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 HIDDEN = frozenset({"script", "style", "template", "noscript", "nav", "head"})
@@ -30,7 +30,7 @@ BLOCKS = HEADINGS | frozenset(
     """address article aside blockquote body center dd details dialog dir div dl dt fieldset
     figcaption figure footer form header hgroup hr html legend li listing main menu ol optgroup
     option p plaintext pre search section summary ul xmp table caption colgroup col thead tbody
-    tfoot tr td th""".split()
+    tfoot tr td th""".split()  # noqa: SIM905
 )
 _SPACE = re.compile(r"\s+")
 
@@ -74,8 +74,15 @@ def _is_hidden(tag: Tag) -> bool:
 def _lines(root: Tag) -> Iterator[tuple[str, str]]:
     """("heading" | "text", line) in document order. Iterative: a page nested ten thousand
     deep must not exhaust Python's stack."""
-    from bs4 import NavigableString, Tag
-    from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
+    from bs4.element import (
+        CData,
+        Comment,
+        Declaration,
+        Doctype,
+        NavigableString,
+        ProcessingInstruction,
+        Tag,
+    )
 
     skipped = (Comment, Declaration, Doctype, ProcessingInstruction)
     pending: list[str | None] = []  # the inline text being read; None where a line breaks
