@@ -51,7 +51,7 @@ NOTE_NAME_WORDS = 6  # a taught text is named by its first words...
 NOTE_NAME_CHARS = 60  # ...at most this many characters of them
 ARCHIVE = "zip"  # the kind of an admitted ZIP archive: unpacked here, not read as a document
 ARCHIVE_MAX_DOCUMENTS = 50
-THIN_MIN_BYTES = 20 * 1024  # smaller files may hold little text and be fine
+THIN_MIN_BYTES = 64 * 1024  # smaller files may hold little text (an empty DOCX is 36 KB)
 THIN_SHARE = 0.01  # characters per byte under which a file looks like pictures or scripts
 THIN_PAGE_CHARACTERS = 100  # ...and per page, for paged documents (PDF)
 
