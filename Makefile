@@ -4,7 +4,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
 # speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR).
-DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract
+# Four small manuals (about 2 MB) are the real documents the readers are tested on: DocBook
+# (maint-guide), hand-written (libcunit1-doc), Doxygen (libjsoncpp-doc), Sphinx HTML and EPUB
+# (developers-reference).
+DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract \
+	/usr/share/doc/maint-guide/html/index.en.html /usr/share/doc/libcunit1-doc/html/index.html \
+	/usr/share/doc/libjsoncpp-doc/index.html /usr/share/developers-reference/index.html
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: install run sandbox test lint bench bench-knowledge bench-voice clean
@@ -21,7 +26,8 @@ install: $(STAMP) $(DEBIAN_PROGRAMS)
 
 $(DEBIAN_PROGRAMS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr \
+		maint-guide libcunit1-doc libjsoncpp-doc developers-reference
 
 sandbox: install
 	$(BIN)/tgtrainer sandbox

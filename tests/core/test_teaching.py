@@ -169,8 +169,10 @@ async def test_a_caption_question_comes_with_the_admitted_file(
     assert admitted is not None and admitted.question == "When is the rent due?"
     path = tmp_path / "upload"
     path.write_text("The rent for flat 12 is due on the third of each month.")
-    result = await teaching.learn_upload(admitted, path)
-    assert (result.status, result.document.name) == ("learned", "lease.txt")
+    [learned] = await teaching.learn_upload(admitted, path)
+    result = learned.result
+    assert result is not None and (result.status, result.document.name) == ("learned", "lease.txt")
+    assert not learned.thin and result.characters == len(path.read_text())
     assert names(teaching, GROUP, BOB) == ["lease.txt"]
 
 

@@ -2,9 +2,12 @@
 
 Every rule (where a thing is learned, who may teach or forget what, what a caption asks) is
 `core.teaching.Teaching`'s: each handler turns its update into one call on it and renders the
-answer. A file the core admitted is downloaded into a temporary folder, removed whatever happens;
-one status message shows the progress, then what was learned (or, through the error boundary,
-why not); a caption that asks something is then answered. Errors are told by `Handlers.on_error`.
+answer. Files sent together are collected into one batch (`bot.batches`). A file the core
+admitted is downloaded into a temporary folder, removed whatever happens; one status message
+shows the progress of the whole batch, then what was learned: how much, with a warning for a
+document that gave little text for its size (or, through the error boundary, why a lone file was
+not learned; in a batch, each file's fate is in the summary). A caption that asks something is
+then answered. Errors are told by `Handlers.on_error`.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from telegram.ext import (
     filters,
 )
 
+from tgtrainer.bot.batches import Arrival, Batches
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.recovery import DOCUMENT, Recovery
-from tgtrainer.core.teaching import Teaching, Upload
+from tgtrainer.core.teaching import Learned, Teaching, Upload
 from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.types import LearnResult
 
@@ -40,30 +44,91 @@ Answer = Callable[[Update, Context, str], Awaitable[None]]
 FORGET_CALLBACK = "kbforget:"
 FAILED = "I could not learn this document because of an error on my side. Please try again."
 SOURCES_CHARS = 3800  # the passages of /sources share one message
+MESSAGE_CHARS = 3800  # a long summary or listing goes on in further messages
+DOCS_PER_MESSAGE = 50  # /docs: entries (and their buttons) per message
 
 
-def describe(result: LearnResult) -> str:
+def describe(result: LearnResult, *, thin: bool = False) -> str:
+    """What the bot says once one document is learned (`thin`: `core.teaching.looks_thin`)."""
     document = result.document
     if result.status == "known":
         day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
         return f"I already know {document.name} (learned {day}); nothing changed."
     verb = "Updated" if result.status == "replaced" else "Learned"
-    parts = []
-    if document.pages:
-        parts.append(f"{document.pages} pages")
-    parts.append(_count(document.chunks, "passage"))
-    text = f"{verb} {document.name}: " + ", ".join(parts) + "."
+    text = f"{verb} {document.name}: {_amount(result)}."
     if result.status == "replaced":
         text += " The new version replaces the old one."
     if document.first_heading:
         text += f"\nFirst heading: {document.first_heading}"
+    if thin:
+        text += f"\n{_thin_warning(result)}"
     for note in result.notes:
         text += f"\n{note}"
     return text + "\nAsk me about it."
 
 
+def summarize(learned: list[Learned]) -> str:
+    """What the bot says once a batch (or an archive) is learned: a line for each document."""
+    done = [item for item in learned if item.result is not None]
+    lines = [f"Learned {len(done)} of {_count(len(learned), 'document')}:"]
+    for item in learned:
+        result = item.result
+        if result is None:
+            lines.append(f"✗ {item.name}: {item.error}")
+        elif result.status == "known":
+            lines.append(f"• {item.name}: already known, nothing changed.")
+        else:
+            updated = " (updated)" if result.status == "replaced" else ""
+            line = f"• {item.name}{updated}: {_amount(result)}."
+            lines.append(line + (f" {_thin_warning(result)}" if item.thin else ""))
+    if done:
+        passages = sum(item.result.document.chunks for item in done if item.result)
+        characters = sum(item.result.characters for item in done if item.result)
+        lines.append(
+            f"In all: {_count(passages, 'passage')}, {_count(characters, 'character')}. "
+            "Ask me about them."
+        )
+    return "\n".join(lines)
+
+
+def _amount(result: LearnResult) -> str:
+    """'12 pages, 30 passages, 41,200 characters' (what is known of them)."""
+    document = result.document
+    parts = [f"{document.pages} pages"] if document.pages else []
+    parts.append(_count(document.chunks, "passage"))
+    if result.characters:
+        parts.append(_count(result.characters, "character"))
+    return ", ".join(parts)
+
+
+def _thin_warning(result: LearnResult) -> str:
+    document, characters = result.document, _count(result.characters, "character")
+    if document.pages:
+        return f"Its {document.pages} pages gave only {characters}; they may be mostly pictures."
+    return (
+        f"This {_size(document.size)} file gave only {characters}; it may be mostly pictures "
+        "or scripts."
+    )
+
+
+def _located(status: StatusMessage, where: str) -> Callable[[str], None]:
+    """Progress lines of one file of a batch, saying which."""
+    return lambda line: status.set(f"{line} ({where})")
+
+
+def _messages(lines: list[str], limit: int = MESSAGE_CHARS) -> list[str]:
+    """`lines` joined into messages of at most about `limit` characters each."""
+    messages: list[str] = []
+    for line in lines:
+        if messages and len(messages[-1]) + len(line) < limit:
+            messages[-1] += "\n" + line
+        else:
+            messages.append(line)
+    return messages
+
+
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _size(size: int) -> str:
@@ -90,6 +155,7 @@ class DocumentHandlers:
         self._temp_dir = temp_dir
         self._recovery = recovery
         self._not_a_question = not_a_question
+        self._batches = Batches(self._learn_batch)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see commands first)."""
@@ -127,7 +193,7 @@ class DocumentHandlers:
             document.file_size,
             message.caption or "",
         )
-        await self._learn_upload(update, context, upload, document.file_id)
+        self._batches.add(Arrival(update, context, upload, document.file_id))
 
     async def photo(self, update: Update, context: Context) -> None:
         """A photo (Telegram's compressed kind): the text in it is read by OCR and learned."""
@@ -137,11 +203,48 @@ class DocumentHandlers:
         # The message id keeps the photos of one album apart (a same name would replace).
         name = f"photo {message.date:%Y-%m-%d} #{message.message_id}.jpg"
         upload = Upload(name, "image/jpeg", largest.file_size, message.caption or "")
-        await self._learn_upload(update, context, upload, largest.file_id)
+        self._batches.add(Arrival(update, context, upload, largest.file_id))
 
-    async def _learn_upload(
-        self, update: Update, context: Context, upload: Upload, file_id: str
-    ) -> None:
+    async def _learn_batch(self, arrivals: list[Arrival]) -> None:
+        if len(arrivals) == 1:
+            await self._learn_upload(arrivals[0])
+            return
+        first = arrivals[0]
+        update, context = first.update, first.context
+        batch = self._teaching.admit_batch(
+            chat_ref(update), user_ref(update), [a.upload for a in arrivals], context.bot.username
+        )
+        if batch is None:
+            return  # in a group, files that are not for the bot
+        status = await StatusMessage.send(
+            update, context, f"Reading {len(arrivals)} files...", failure=FAILED
+        )
+        learned: list[Learned] = []
+        names = ", ".join(arrival.upload.name for arrival in arrivals)
+        with self._working(update, names, status), self._temporary_folder() as folder:
+            async with status.showing_progress():
+                for number, (arrival, (upload, admitted, why)) in enumerate(
+                    zip(arrivals, batch.files, strict=True), start=1
+                ):
+                    if admitted is None:
+                        learned.append(Learned(upload.name, error=why))
+                        continue
+                    where = f"{number}/{len(arrivals)}: {upload.name}"
+                    status.set(f"Reading {where}...")
+                    path = Path(folder) / f"upload-{number}"
+                    await (await context.bot.get_file(arrival.file_id)).download_to_drive(path)
+                    learned += await self._teaching.learn_file(
+                        admitted,
+                        batch.scope,
+                        path,
+                        progress=_located(status, where),
+                        user_id=batch.user_id,
+                    )
+                    path.unlink(missing_ok=True)
+        await self._finish(status, update, context, summarize(learned), batch.question)
+
+    async def _learn_upload(self, arrival: Arrival) -> None:
+        update, context, upload = arrival.update, arrival.context, arrival.upload
         admitted = self._teaching.admit_upload(
             chat_ref(update), user_ref(update), upload, context.bot.username
         )
@@ -150,28 +253,49 @@ class DocumentHandlers:
         status = await StatusMessage.send(
             update, context, f"Reading {upload.name}...", failure=FAILED
         )
-        assert update.effective_message is not None
-        with (
-            self._recovery.working(
-                chat_ref(update),
-                DOCUMENT,
-                upload.name,
-                update.effective_message.message_id,
-                status.message.message_id,
-            )
-            if self._recovery is not None
-            else contextlib.nullcontext()
-        ):
-            if self._temp_dir is not None:
-                self._temp_dir.mkdir(parents=True, exist_ok=True)
+        with self._working(update, upload.name, status):
             async with status.showing_progress():
-                with tempfile.TemporaryDirectory(prefix="doc-", dir=self._temp_dir) as folder:
+                with self._temporary_folder() as folder:
                     path = Path(folder) / "upload"
-                    await (await context.bot.get_file(file_id)).download_to_drive(path)
-                    result = await self._teaching.learn_upload(admitted, path, progress=status.set)
-        await status.finish(describe(result))
-        if admitted.question and self._answer is not None:
-            await self._answer(update, context, admitted.question)
+                    await (await context.bot.get_file(arrival.file_id)).download_to_drive(path)
+                    learned = await self._teaching.learn_upload(admitted, path, progress=status.set)
+        [only] = learned if len(learned) == 1 else [None]
+        text = (
+            describe(only.result, thin=only.thin)
+            if only is not None and only.result is not None
+            else summarize(learned)
+        )
+        await self._finish(status, update, context, text, admitted.question)
+
+    def _working(
+        self, update: Update, name: str, status: StatusMessage
+    ) -> contextlib.AbstractContextManager[None]:
+        """The learning is recorded as under way, so a restart can say it was interrupted."""
+        message = update.effective_message
+        if self._recovery is None or message is None:
+            return contextlib.nullcontext()
+        return self._recovery.working(
+            chat_ref(update), DOCUMENT, name, message.message_id, status.message.message_id
+        )
+
+    def _temporary_folder(self) -> tempfile.TemporaryDirectory[str]:
+        """Where downloads go, removed afterwards whatever happens (and on start, after a
+        crash: the bot's own temporary folder is emptied)."""
+        if self._temp_dir is not None:
+            self._temp_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix="tgtrainer-doc-", dir=self._temp_dir)
+
+    async def _finish(
+        self, status: StatusMessage, update: Update, context: Context, text: str, question: str
+    ) -> None:
+        """Show what was learned (a long summary goes on in further messages), then answer
+        what the caption asked."""
+        first, *rest = _messages(text.split("\n"))
+        await status.finish(first)
+        for more in rest:
+            await status.message.reply_text(more)
+        if question and self._answer is not None:
+            await self._answer(update, context, question)
 
     async def teach(self, update: Update, context: Context) -> None:
         await self._teach(update, everyone=False)
@@ -219,24 +343,26 @@ class DocumentHandlers:
                 f"{SUPPORTED}."
             )
             return
-        lines, buttons = [], []
-        for number, entry in enumerate(listed, start=1):
-            document = entry.document
-            day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
-            shared = " (global)" if entry.is_global else ""
-            lines.append(
-                f"{number}. {html.escape(document.name)}{shared}: {_size(document.size)}, "
-                f"{day}, {_count(document.chunks, 'passage')}"
+        for start in range(0, len(listed), DOCS_PER_MESSAGE):
+            lines, buttons = [], []
+            for number, entry in enumerate(listed[start : start + DOCS_PER_MESSAGE], start + 1):
+                document = entry.document
+                day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
+                shared = " (global)" if entry.is_global else ""
+                lines.append(
+                    f"{number}. {html.escape(document.name)}{shared}: {_size(document.size)}, "
+                    f"{day}, {_count(document.chunks, 'passage')}"
+                )
+                if entry.forgettable:
+                    label = f"Forget {document.name}"[:60]
+                    data = f"{FORGET_CALLBACK}{document.id}"
+                    buttons.append([InlineKeyboardButton(label, callback_data=data)])
+            title = "<b>Documents I answer from here:</b>\n" if start == 0 else ""
+            await message.reply_text(
+                title + "\n".join(lines),
+                parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
             )
-            if entry.forgettable:
-                label = f"Forget {document.name}"[:60]
-                data = f"{FORGET_CALLBACK}{document.id}"
-                buttons.append([InlineKeyboardButton(label, callback_data=data)])
-        await message.reply_text(
-            "<b>Documents I answer from here:</b>\n" + "\n".join(lines),
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
-        )
 
     async def forget_pressed(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -293,4 +419,4 @@ class DocumentHandlers:
         await message.reply_text("\n\n".join(blocks))
 
 
-__all__ = ["DocumentHandlers", "describe"]
+__all__ = ["DocumentHandlers", "describe", "summarize"]

@@ -15,13 +15,24 @@ The rules, all of them here:
   admins the global ones too.
 - /sources shows the passages behind the chat's last answer (stored when a turn finishes, see
   `Grounder.remember`).
+- Files sent together (an album, a burst) are one batch: a flag, the bot's @name or a question in
+  any caption holds for all of them (an album's caption sits on one file), a waiting /teach is
+  used once for all, and a file that cannot be learned is told in the summary while the others
+  are learned.
+- A ZIP archive is unpacked (within the bomb limits) and each file in it learned as its own
+  document, named "archive.zip/path/in/it.txt"; archives inside it are not opened, and at most
+  `ARCHIVE_MAX_DOCUMENTS` of its files are learned.
+- A document that gives suspiciously little text for its size (`looks_thin`) is learned, and the
+  user is warned: it may be mostly pictures or scripts.
 
 No Telegram here: chats and users come as `ChatRef`/`UserRef`, results go back as plain data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +41,7 @@ from tgtrainer.core.grounding import scopes_for, teaching_scope
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.errors import UserFacingError
-from tgtrainer.knowledge.extract import Admitted, admit
+from tgtrainer.knowledge.extract import Admitted, admit, archive, check_size
 from tgtrainer.knowledge.library import Library, Progress
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult, Passage
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
@@ -39,6 +50,11 @@ TEACH_WAIT_SECONDS = 3600.0  # after /teach, how long the next message is taken 
 GLOBAL_FLAG = "#global"
 NOTE_NAME_WORDS = 6  # a taught text is named by its first words...
 NOTE_NAME_CHARS = 60  # ...at most this many characters of them
+ARCHIVE = "zip"  # the kind of an admitted ZIP archive: unpacked here, not read as a document
+ARCHIVE_MAX_DOCUMENTS = 50
+THIN_MIN_BYTES = 64 * 1024  # smaller files may hold little text (an empty DOCX is 36 KB)
+THIN_SHARE = 0.01  # characters per byte under which a file looks like pictures or scripts
+THIN_PAGE_CHARACTERS = 100  # ...and per page, for paged documents (PDF)
 
 
 class AdminOnlyError(UserFacingError):
@@ -68,6 +84,28 @@ class AdmittedUpload:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmittedBatch:
+    """Files sent together, checked before they are downloaded: each with its admission (None,
+    and the reason, for those refused), where they go and what their captions ask."""
+
+    files: list[tuple[Upload, Admitted | None, str]]  # (upload, admitted, why refused)
+    scope: str
+    question: str
+    user_id: int | None = None  # who sent them: their quota counts them
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What became of one document: learned (`result`, and whether it `looks_thin`), or not
+    (`error`, the sentence for the user)."""
+
+    name: str
+    result: LearnResult | None = None
+    thin: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ListedDocument:
     document: DocumentInfo
     is_global: bool
@@ -84,6 +122,26 @@ def caption_question(caption: str, bot_username: str) -> str:
         and not word.lower().startswith(("/teach@", "/teach_global@"))
     ]
     return " ".join(words)
+
+
+def looks_thin(result: LearnResult, kind: str) -> bool:
+    """Whether a learned document gave suspiciously little text for its size: under
+    `THIN_PAGE_CHARACTERS` a page, or (not paged) under `THIN_SHARE` characters a byte of a file
+    of `THIN_MIN_BYTES` or more. Pictures are read for their text only, and never look thin."""
+    document = result.document
+    if result.status == "known" or kind == "image":
+        return False
+    if document.pages:
+        return result.characters < THIN_PAGE_CHARACTERS * document.pages
+    return document.size >= THIN_MIN_BYTES and result.characters < THIN_SHARE * document.size
+
+
+def _located(progress: Progress | None, where: str) -> Progress | None:
+    """`progress` with each line saying where in the archive it is."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda line: report(f"{line} ({where})")
 
 
 def note_name(text: str) -> str:
@@ -124,7 +182,39 @@ class Teaching:
         `DocumentError` for a file that cannot be learned (format, size), and
         `QuotaExceededError` when the user may learn no more now.
         """
-        caption = upload.caption
+        scope = self._batch_scope(chat, user, upload.caption, bot_username)
+        if scope is None:
+            return None
+        admitted = self._admit_file(upload)
+        if self._quotas is not None:
+            self._quotas.check_document(user.id, upload.size)
+        question = caption_question(upload.caption, bot_username)
+        return AdmittedUpload(admitted, scope, question, user.id)
+
+    def admit_batch(
+        self, chat: ChatRef, user: UserRef, uploads: Sequence[Upload], bot_username: str
+    ) -> AdmittedBatch | None:
+        """Where files sent together are learned (the rules above), each checked before it is
+        downloaded; None when they are not for the bot. Raises `AdminOnlyError`."""
+        captions = " ".join(upload.caption for upload in uploads if upload.caption)
+        scope = self._batch_scope(chat, user, captions, bot_username)
+        if scope is None:
+            return None
+        files: list[tuple[Upload, Admitted | None, str]] = []
+        for upload in uploads:
+            try:
+                admitted = self._admit_file(upload)
+                if self._quotas is not None:
+                    self._quotas.check_document(user.id, upload.size)
+                files.append((upload, admitted, ""))
+            except UserFacingError as error:
+                files.append((upload, None, str(error)))
+        questions = (caption_question(upload.caption, bot_username) for upload in uploads)
+        return AdmittedBatch(files, scope, next((q for q in questions if q), ""), user.id)
+
+    def _batch_scope(
+        self, chat: ChatRef, user: UserRef, caption: str, bot_username: str
+    ) -> str | None:
         pending = self._take_pending(chat, user)
         wants_global = (
             pending == GLOBAL_SCOPE or GLOBAL_FLAG in caption or "/teach_global" in caption
@@ -132,22 +222,92 @@ class Teaching:
         meant_for_bot = pending or wants_global or "/teach" in caption
         if not chat.is_private and not (meant_for_bot or f"@{bot_username}" in caption):
             return None
-        scope = self._scope(chat, user, everyone=wants_global)
-        admitted = admit(upload.name, upload.mime_type, upload.size, self._library.limits)
-        if self._quotas is not None:
-            self._quotas.check_document(user.id, upload.size)
-        question = caption_question(caption, bot_username)
-        return AdmittedUpload(admitted, scope, question, user.id)
+        return self._scope(chat, user, everyone=wants_global)
+
+    def _admit_file(self, upload: Upload) -> Admitted:
+        if archive.is_archive(upload.name, upload.mime_type):
+            check_size(upload.name, upload.size, self._library.limits)
+            return Admitted(upload.name, ARCHIVE, upload.mime_type)
+        return admit(upload.name, upload.mime_type, upload.size, self._library.limits)
 
     async def learn_upload(
         self, upload: AdmittedUpload, path: Path, *, progress: Progress | None = None
-    ) -> LearnResult:
-        """Learn the admitted file, downloaded to `path`; raises `DocumentError`,
-        `EmbeddingError`."""
+    ) -> list[Learned]:
+        """Learn the admitted file, downloaded to `path`. A document raises `DocumentError`,
+        `EmbeddingError`; an archive's files are each learned or told why not."""
+        if upload.file.kind == ARCHIVE:
+            return await self.learn_file(
+                upload.file, upload.scope, path, progress=progress, user_id=upload.user_id
+            )
         result = await self._library.learn_file(path, upload.file, upload.scope, progress=progress)
-        if upload.user_id is not None:
-            self._counted(upload.user_id, result)
-        return result
+        self._counted(upload.user_id, result)
+        return [Learned(upload.file.name, result, looks_thin(result, upload.file.kind))]
+
+    async def learn_file(
+        self,
+        file: Admitted,
+        scope: str,
+        path: Path,
+        *,
+        progress: Progress | None = None,
+        user_id: int | None = None,
+    ) -> list[Learned]:
+        """Learn one file of a batch, downloaded to `path`: a document, or each document in a
+        ZIP archive. What cannot be learned is told in its `Learned`, never raised: the rest of
+        the batch goes on."""
+        if file.kind != ARCHIVE:
+            return [await self._learn_or_say_why(file, scope, path, progress, user_id)]
+        limits = self._library.limits
+        try:
+            found = await asyncio.to_thread(archive.members, path, limits)
+        except UserFacingError as error:
+            return [Learned(file.name, error=str(error))]
+        if not found:
+            return [Learned(file.name, error=f"{file.name} holds no files.")]
+        learned = []
+        for number, member in enumerate(found[:ARCHIVE_MAX_DOCUMENTS], start=1):
+            name = f"{file.name}/{member.name}"
+            if archive.is_archive(member.name, None):
+                learned.append(Learned(name, error="I don't open archives inside archives."))
+                continue
+            try:
+                admitted = admit(name, None, member.size, limits)
+                target = path.parent / f"member-{number}"
+                await asyncio.to_thread(archive.unpack, path, member, target, limits)
+            except UserFacingError as error:
+                learned.append(Learned(name, error=str(error)))
+                continue
+            report = _located(progress, f"{number}/{len(found)} in {file.name}")
+            try:
+                learned.append(
+                    await self._learn_or_say_why(admitted, scope, target, report, user_id)
+                )
+            finally:
+                target.unlink(missing_ok=True)
+        if len(found) > ARCHIVE_MAX_DOCUMENTS:
+            rest = len(found) - ARCHIVE_MAX_DOCUMENTS
+            learned.append(
+                Learned(
+                    f"{file.name}: {rest} more files",
+                    error=f"I learn at most {ARCHIVE_MAX_DOCUMENTS} files from one archive.",
+                )
+            )
+        return learned
+
+    async def _learn_or_say_why(
+        self,
+        file: Admitted,
+        scope: str,
+        path: Path,
+        progress: Progress | None,
+        user_id: int | None,
+    ) -> Learned:
+        try:
+            result = await self._library.learn_file(path, file, scope, progress=progress)
+        except UserFacingError as error:
+            return Learned(file.name, error=str(error))
+        self._counted(user_id, result)
+        return Learned(file.name, result, looks_thin(result, file.kind))
 
     async def teach(
         self, chat: ChatRef, user: UserRef, text: str, *, everyone: bool = False
@@ -180,8 +340,8 @@ class Teaching:
         self._counted(user.id, result)
         return result
 
-    def _counted(self, user_id: int, result: LearnResult) -> None:
-        if self._quotas is not None and result.status != "known":
+    def _counted(self, user_id: int | None, result: LearnResult) -> None:
+        if self._quotas is not None and user_id is not None and result.status != "known":
             self._quotas.count_document(user_id, result.document.size)
 
     def _scope(self, chat: ChatRef, user: UserRef, *, everyone: bool) -> str:

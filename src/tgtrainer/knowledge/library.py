@@ -158,7 +158,12 @@ class Library:
             index.add(ids, [scope] * len(ids), vectors)
             self._frequencies.clear()
         log.info("learned %s into %s: %d chunks", name, scope, len(chunks))
-        return LearnResult(info, "replaced" if replacing else "learned", tuple(document.notes))
+        return LearnResult(
+            info,
+            "replaced" if replacing else "learned",
+            tuple(document.notes),
+            characters=sum(len(section.text.strip()) for section in document.sections),
+        )
 
     # -- the documents of a scope ------------------------------------------------------------
 

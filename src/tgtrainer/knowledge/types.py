@@ -59,3 +59,4 @@ class LearnResult:
     document: DocumentInfo
     status: str  # "learned", "replaced" or "known"
     notes: tuple[str, ...] = ()
+    characters: int = 0  # of text read from the document (0 when it was already known)

@@ -80,9 +80,11 @@ class SandboxClient:
         chat_type: str | None = None,
         reply_to: int | None = None,
         as_is: bool = False,
+        media_group_id: str | None = None,
     ) -> JSON:
         """Send a file as `kind`. A voice note becomes OGG/Opus 48 kHz mono, as Telegram makes
-        it, unless `as_is` (to give the bot exactly these bytes, a broken file for instance)."""
+        it, unless `as_is` (to give the bot exactly these bytes, a broken file for instance).
+        Files sent with one `media_group_id` are an album."""
         fields = {
             "chat_id": chat_id,
             "kind": kind,
@@ -94,6 +96,7 @@ class SandboxClient:
             "chat_type": chat_type,
             "reply_to_message_id": reply_to,
             "as_is": "true" if as_is else None,
+            "media_group_id": media_group_id,
         }
         result: JSON = await self._json(
             "POST",

@@ -153,6 +153,8 @@ class UserApi:
         caption = str(body.get("caption") or "")
         if caption:
             content["caption"] = caption
+        if body.get("media_group_id"):  # one of the files of an album
+            content["media_group_id"] = str(body["media_group_id"])
         return await self._post(int(body["chat_id"]), body, content)
 
     async def press_button(self, request: web.Request) -> web.Response:

@@ -3,7 +3,8 @@
 `registry` names the formats and admits a file (format and size, once); `extract` hands the
 admitted file to its reader: `pdf` (text layer), `ocr` (scanned pages, images), `docx`,
 `plain` (text, Markdown), `markup` (HTML), `epub`, `structured` (CSV, JSON). `zip_guard` keeps
-zipped formats from unpacking without bound. Readers run in worker threads (parsing blocks).
+zipped formats from unpacking without bound; `archive` lists and unpacks ZIP archives of
+documents, one file at a time. Readers run in worker threads (parsing blocks).
 """
 
 from tgtrainer.knowledge.extract.limits import DEFAULT_LIMITS, Limits, Progress

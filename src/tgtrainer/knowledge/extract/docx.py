@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tgtrainer.knowledge.errors import UnreadableDocumentError
 from tgtrainer.knowledge.extract.limits import Limits, Progress
@@ -52,13 +53,27 @@ def read_docx(path: Path, limits: Limits, progress: Progress) -> ExtractedDocume
         elif isinstance(block, Table):
             rows = []
             for row in block.rows:
-                cells = _unique(cell.text.strip() for cell in row.cells)
+                cells = _unique(_cell_text(cell) for cell in row.cells)
                 if any(cells):
                     rows.append(" | ".join(cells))
             if rows:
                 lines.append("\n".join(rows))
     close()
     return ExtractedDocument(sections, title=title)
+
+
+def _cell_text(cell: Any) -> str:
+    """A table cell's paragraphs and the tables inside it (python-docx's `cell.text` leaves
+    those out)."""
+    from docx.table import Table
+
+    parts = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Table):
+            parts += [_cell_text(inner) for row in block.rows for inner in row.cells]
+        else:
+            parts.append(block.text)
+    return "\n".join(part for part in (p.strip() for p in parts) if part)
 
 
 def _unique(cells: Iterator[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path, PurePosixPath
 
 from tgtrainer.knowledge.errors import UnreadableDocumentError
@@ -12,7 +13,9 @@ from tgtrainer.knowledge.types import ExtractedDocument, Section
 
 
 def read_epub(path: Path, limits: Limits, progress: Progress) -> ExtractedDocument:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)  # lenient on purpose
 
     damaged = UnreadableDocumentError("This file is not a readable EPUB book; it may be damaged.")
     with open_zip(path, limits, "EPUB book") as archive:

@@ -28,14 +28,20 @@ def read_csv(path: Path, limits: Limits, progress: Progress) -> ExtractedDocumen
     if not rows:
         return ExtractedDocument([])
     header, body = rows[0], rows[1:]
+    width = max(len(row) for row in rows)
+    # A row longer than the header keeps its extra values, named by their column.
+    names = [name.strip() or f"column {n}" for n, name in enumerate(header, start=1)]
+    names += [f"column {n}" for n in range(len(header) + 1, width + 1)]
     lines = [
         "; ".join(
-            f"{name.strip()}: {value.strip()}"
-            for name, value in zip(header, row, strict=False)
+            f"{name}: {value.strip()}"
+            for name, value in zip(names, row, strict=False)
             if value.strip()
         )
         for row in body
     ] or [", ".join(header)]
+    if body:  # the header's names, even of columns that are empty in every row
+        lines[0] = "columns: " + ", ".join(name.strip() for name in header) + "\n" + lines[0]
     sections = [
         Section(
             "\n".join(lines[start : start + ROWS_PER_SECTION]),
