@@ -1,5 +1,6 @@
 """Received files are handled in a temporary folder that is removed afterwards, failures included:
-the bot's TMPDIR is a folder of the test's own, empty after every upload, good or bad."""
+the bot's own (in its data directory) and the system's (TMPDIR) stay empty after every upload,
+good or bad."""
 
 from __future__ import annotations
 
@@ -31,7 +32,18 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture(scope="module")
-def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("temp-files-bot-data")
+
+
+@pytest.fixture(scope="module")
+def temp_dir(data_dir: Path) -> Path:
+    """The bot's own temporary folder (emptied on start too: a crash leaves nothing for long)."""
+    return data_dir / "tmp"
+
+
+@pytest.fixture(scope="module")
+def system_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("bot-tmp")
 
 
@@ -39,14 +51,15 @@ def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bot(
     sandbox: SandboxServer,
     fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
+    data_dir: Path,
     temp_dir: Path,
+    system_temp_dir: Path,
 ) -> Iterator[BotProcess]:
     with running_bot(
         sandbox,
         fake_openai,
-        tmp_path_factory.mktemp("temp-files-bot-data"),
-        TMPDIR=str(temp_dir),
+        data_dir,
+        TMPDIR=str(system_temp_dir),
         MAX_DOCUMENT_MB="1",
         STT_BACKEND="openai",
         STT_LANGUAGE="en",
@@ -54,6 +67,7 @@ def bot(
     ) as process:
         yield process
     assert list(temp_dir.iterdir()) == []  # and nothing left at exit
+    assert list(system_temp_dir.iterdir()) == []  # nor in the system's temporary folder
 
 
 @pytest.fixture
@@ -95,7 +109,7 @@ async def test_a_document_is_read_in_the_bots_temporary_folder_then_removed(
     )
     deadline = time.monotonic() + ANSWER_TIMEOUT
     while not any(name.startswith("tgtrainer-doc-") for name in await _left_behind(temp_dir)):
-        assert time.monotonic() < deadline, "the bot never used its TMPDIR"
+        assert time.monotonic() < deadline, "the bot never used its temporary folder"
         await asyncio.sleep(0.05)
     assert (await reply).startswith("Learned ferry.txt")
     assert await _left_behind(temp_dir) == []
