@@ -253,3 +253,14 @@ def m007_finetune_jobs(db: sqlite3.Connection) -> None:
         CREATE INDEX finetune_jobs_open ON finetune_jobs(state) WHERE told_at IS NULL;
         """
     )
+
+
+@migration
+def m008_section_paths(db: sqlite3.Connection) -> None:
+    """Each chunk's place in its document's outline (chapter > section > subsection), for
+    citations; chunks learned before have none (their heading still names their section)."""
+    db.executescript(
+        """
+        ALTER TABLE kb_chunks ADD COLUMN section_path TEXT;  -- JSON list of headings; NULL: none
+        """
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tgtrainer.knowledge.extract.limits import Limits, Progress
+from tgtrainer.knowledge.extract.outline import Outline
 from tgtrainer.knowledge.extract.plain import file_text
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
@@ -31,6 +32,7 @@ def html_sections(markup: str) -> tuple[list[Section], str | None]:
     title = title_tag.get_text(" ", strip=True) if title_tag else None
     body = soup.body or soup
     sections: list[Section] = []
+    outline = Outline()  # h1 > h2 > ...: the section paths
     heading: str | None = None
     lines: list[str] = []
     for element in body.find_all(_BLOCKS):
@@ -47,12 +49,13 @@ def html_sections(markup: str) -> tuple[list[Section], str | None]:
             continue
         if element.name in _HEADINGS:
             if lines:
-                sections.append(Section("\n".join(lines), heading=heading))
+                sections.append(Section("\n".join(lines), heading, section_path=outline.path))
             heading, lines = text, [text]
+            outline.enter(int(element.name[1]), text)
         else:
             lines.append(text)
     if lines:
-        sections.append(Section("\n".join(lines), heading=heading))
+        sections.append(Section("\n".join(lines), heading, section_path=outline.path))
     if not sections:  # markup without block tags: take all its text
         text = body.get_text("\n", strip=True)
         sections = [Section(text)] if text else []
