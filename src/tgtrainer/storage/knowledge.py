@@ -20,7 +20,6 @@ from numpy.typing import NDArray
 
 from tgtrainer.storage.database import Database
 
-
 SECTION_SEPARATOR = " > "
 
 

@@ -33,7 +33,7 @@ def read_docx(path: Path, limits: Limits, progress: Progress) -> ExtractedDocume
 
     def close() -> None:
         if lines:
-            sections.append(Section("\n".join(lines), heading, section_path=outline.path))
+            sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
             lines.clear()
 
     for index, block in enumerate(blocks, start=1):

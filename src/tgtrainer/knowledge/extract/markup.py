@@ -49,13 +49,15 @@ def html_sections(markup: str) -> tuple[list[Section], str | None]:
             continue
         if element.name in _HEADINGS:
             if lines:
-                sections.append(Section("\n".join(lines), heading, section_path=outline.path))
+                sections.append(
+                    Section("\n".join(lines), heading=heading, section_path=outline.path)
+                )
             heading, lines = text, [text]
             outline.enter(int(element.name[1]), text)
         else:
             lines.append(text)
     if lines:
-        sections.append(Section("\n".join(lines), heading, section_path=outline.path))
+        sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
     if not sections:  # markup without block tags: take all its text
         text = body.get_text("\n", strip=True)
         sections = [Section(text)] if text else []

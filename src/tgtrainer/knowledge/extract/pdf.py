@@ -88,10 +88,10 @@ def _sections(texts: list[str], headings: list[Heading]) -> list[Section]:
     for number, text in enumerate(texts, start=1):
         if not text.strip():
             continue
-        for heading, part in split_at_headings(text, by_page.get(number, [])):
-            if heading is not None:
-                outline.enter(heading.level, heading.title)
-                current = heading.title
+        for opened, part in split_at_headings(text, by_page.get(number, [])):
+            if opened is not None:
+                outline.enter(opened.level, opened.title)
+                current = opened.title
             if part.strip():
                 sections.append(Section(part, number, current, outline.path))
     return sections

@@ -45,11 +45,13 @@ def markdown_sections(text: str) -> list[Section]:
         match = None if fenced else _MARKDOWN_HEADING.match(line)
         if match:
             if "".join(lines).strip():
-                sections.append(Section("\n".join(lines), heading, section_path=outline.path))
+                sections.append(
+                    Section("\n".join(lines), heading=heading, section_path=outline.path)
+                )
             heading, lines = match.group(2), [match.group(2)]
             outline.enter(len(match.group(1)), heading)
         else:
             lines.append(line)
     if "".join(lines).strip():
-        sections.append(Section("\n".join(lines), heading, section_path=outline.path))
+        sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
     return sections
