@@ -154,7 +154,16 @@ def split_at_headings(text: str, headings: Sequence[Heading]) -> list[tuple[Head
     for index, (heading, start) in enumerate(zip(headings, starts, strict=True)):
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         parts.append((heading, "\n".join(lines[start:end])))
+    if len(parts) > 1 and _one_short_line(parts[0][1]):
+        # A running header above the page's first heading: read with that heading's section,
+        # not left as a passage of its own.
+        parts = [(parts[1][0], f"{parts[0][1]}\n{parts[1][1]}"), *parts[2:]]
     return [(heading, part) for heading, part in parts if part.strip() or heading is not None]
+
+
+def _one_short_line(text: str) -> bool:
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) == 1 and len(lines[0].split()) <= MAX_HEADING_WORDS
 
 
 def heading_key(text: str) -> str:
