@@ -139,9 +139,10 @@ async def test_a_pdf_fact_is_answered_with_its_page(
     answer = await ask(client, chat_id, question)
     assert "4417-KAPPA" in prompt_for(fake_openai, question)
     assert answer["text"].startswith(f"You said: {question}")
-    assert "Sources:" in answer["text"] and f"{name}, p. 2" in answer["text"]
+    # One line per document: "[1][2] zebulon.pdf: p. 2, p. 1", the best place first.
+    assert "Sources:" in answer["text"] and f"] {name}: p. 2" in answer["text"]
     sources = await ask(client, chat_id, "/sources")
-    assert f"{name}, p. 2" in sources["text"] and "4417-KAPPA" in sources["text"]
+    assert sources["text"].startswith(f"{name}\n[1] p. 2\n") and "4417-KAPPA" in sources["text"]
 
 
 async def test_the_text_in_a_photo_is_learned_and_a_photo_without_text_is_explained(
@@ -250,7 +251,7 @@ async def test_a_docx_fact_is_answered_with_its_section(
     question = "At what temperature does the north window of the greenhouse open?"
     answer = await ask(client, chat_id, question)
     assert "23 degrees" in prompt_for(fake_openai, question)
-    assert "greenhouse.docx, Ventilation" in answer["text"]
+    assert "] greenhouse.docx: Ventilation" in answer["text"]
 
 
 async def test_a_cp1251_text_fact_is_answered(

@@ -35,3 +35,23 @@ def test_a_giant_paragraph_is_split_by_sentences_then_words() -> None:
 def test_cleaning_joins_hyphenated_words_and_drops_control_characters() -> None:
     text = "An exam-\nple\x00 of   text\u00ad.\r\n\n\n\nNext"
     assert clean_text(text) == "An example of text.\n\nNext"
+
+
+def test_chunks_keep_the_section_path_and_a_bare_chapter_heading_makes_no_chunk() -> None:
+    sections = [
+        Section("Install", heading="Install", section_path=("Install",)),
+        Section("Network\nPlug the cable.", heading="Network", section_path=("Install", "Network")),
+        Section("Usage", heading="Usage", section_path=("Usage",)),
+    ]
+    chunks = chunk_sections(sections)
+    # "Install" lives on in the path of its first section; "Usage" has nothing under it.
+    assert [(c.text, c.section_path) for c in chunks] == [
+        ("Network\nPlug the cable.", ("Install", "Network")),
+        ("Usage", ("Usage",)),
+    ]
+    assert chunks[0].section == "Install > Network"
+
+
+def test_a_heading_without_a_path_stands_for_it() -> None:
+    [chunk] = chunk_sections([Section("Text.", heading="Only")])
+    assert (chunk.heading, chunk.section_path, chunk.section) == ("Only", ("Only",), "Only")

@@ -35,6 +35,7 @@ from tgtrainer.bot.batches import Arrival, Batches
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
+from tgtrainer.core.grounding import by_document
 from tgtrainer.core.recovery import DOCUMENT, Recovery
 from tgtrainer.core.teaching import Learned, Teaching, Upload
 from tgtrainer.knowledge.extract import SUPPORTED
@@ -413,9 +414,12 @@ class DocumentHandlers:
             return
         room = SOURCES_CHARS // len(passages)
         blocks = []
-        for number, passage in enumerate(passages, start=1):
-            text = passage.text if len(passage.text) <= room else passage.text[: room - 1] + "…"
-            blocks.append(f"[{number}] {passage.location}\n{text}")
+        for document, cited in by_document(passages):  # each document named once
+            lines = [document]
+            for number, passage in cited:
+                text = passage.text if len(passage.text) <= room else passage.text[: room - 1] + "…"
+                lines.append(f"[{number}] {passage.place}".rstrip() + f"\n{text}")
+            blocks.append("\n".join(lines))
         await message.reply_text("\n\n".join(blocks))
 
 

@@ -119,9 +119,31 @@ class Grounder:
             self._sources.save(chat.id, grounding.passages)
 
 
+def by_document(passages: Sequence[Passage]) -> list[tuple[str, list[tuple[int, Passage]]]]:
+    """The passages with their numbers in the answer ([1] is the first), grouped by document,
+    documents in the order they are first cited."""
+    groups: dict[str, list[tuple[int, Passage]]] = {}
+    for number, passage in enumerate(passages, start=1):
+        groups.setdefault(passage.document, []).append((number, passage))
+    return list(groups.items())
+
+
 def source_list(passages: Sequence[Passage]) -> str:
-    """The short list under an answer: one line per numbered passage, in Markdown."""
+    """The short list under an answer, in Markdown: one line per document with the numbers of
+    its passages and their places, e.g. '[1][3] manual.pdf: p. 12 (Installation > Network),
+    p. 14'."""
     if not passages:
         return ""
-    lines = [f"[{number}] {p.location}" for number, p in enumerate(passages, start=1)]
+    lines = []
+    for document, cited in by_document(passages):
+        numbers = "".join(f"[{number}]" for number, _ in cited)
+        places = list(dict.fromkeys(_place(passage) for _, passage in cited if _place(passage)))
+        lines.append(f"{numbers} {document}" + (f": {', '.join(places)}" if places else ""))
     return "\n\n**Sources:**\n" + "\n".join(lines)
+
+
+def _place(passage: Passage) -> str:
+    """'p. 12 (Installation > Network)', 'p. 12', 'Installation > Network' or ''."""
+    if passage.page is None:
+        return passage.section
+    return f"p. {passage.page}" + (f" ({passage.section})" if passage.section else "")

@@ -18,16 +18,32 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 def chunk_sections(
     sections: Iterable[Section], *, max_words: int = 170, overlap_words: int = 30
 ) -> list[Chunk]:
-    """Chunks of at most `max_words`; a chunk never spans two sections (pages, headings), and
-    consecutive chunks of a section share about `overlap_words` words."""
+    """Chunks of at most `max_words`; a chunk never spans two sections (pages, headings), so a
+    heading always starts a chunk and never sits at the tail of the one before; consecutive
+    chunks of a section share about `overlap_words` words. A section holding nothing but its
+    heading (a chapter title straight before its first section) makes no chunk: its heading
+    lives on in the section paths of the sections under it."""
     chunks: list[Chunk] = []
-    for section in sections:
+    every = list(sections)
+    for section, after in zip(every, [*every[1:], None], strict=True):
         text = clean_text(section.text)
-        if not text:
+        if not text or (_only_heading(section, text) and _opens(section, after)):
             continue
         for body in _pack(_pieces(text, max_words), max_words, overlap_words):
-            chunks.append(Chunk(body, page=section.page, heading=section.heading))
+            chunks.append(Chunk(body, section.page, section.heading, section.path))
     return chunks
+
+
+def _only_heading(section: Section, text: str) -> bool:
+    return section.heading is not None and text == clean_text(section.heading)
+
+
+def _opens(section: Section, after: Section | None) -> bool:
+    """Whether `after` is a subsection of `section` (so its path keeps `section`'s heading)."""
+    if after is None:
+        return False
+    path, inner = section.path, after.path
+    return len(inner) > len(path) and inner[: len(path)] == path
 
 
 def _pieces(text: str, max_words: int) -> Iterator[str]:

@@ -136,7 +136,7 @@ class Library:
             chunks = await asyncio.to_thread(chunk_sections, document.sections)
             if not chunks:
                 raise NoTextError(f"I found no text in {name}.")
-            texts = [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks]
+            texts = [f"{c.section}\n{c.text}" if c.section else c.text for c in chunks]
             progress(f"Learning {len(chunks)} passages...")
             vectors = await self._embedder.embed(
                 texts, lambda done, total: progress(f"Learning passage {done}/{total}...")

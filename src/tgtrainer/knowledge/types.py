@@ -35,11 +35,22 @@ def chat_scope(chat_id: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A run of text from one place in a document: a page, or the part under one heading."""
+    """A run of text from one place in a document: a page, or the part under one heading.
+
+    `section_path` is the heading's place in the document's outline, outermost first:
+    ("Installation", "Network") for a "Network" section of an "Installation" chapter. Readers
+    that only know the heading leave it empty; the heading then stands for the path.
+    """
 
     text: str
     page: int | None = None
     heading: str | None = None
+    section_path: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The section path, or the heading alone when no path was given."""
+        return self.section_path or ((self.heading,) if self.heading else ())
 
 
 @dataclass(slots=True)

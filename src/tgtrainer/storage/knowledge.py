@@ -9,6 +9,7 @@ nothing behind.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,12 +20,20 @@ from numpy.typing import NDArray
 
 from tgtrainer.storage.database import Database
 
+SECTION_SEPARATOR = " > "
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
     text: str
     page: int | None = None
     heading: str | None = None
+    section_path: tuple[str, ...] = ()  # ("Installation", "Network"): chapter > section > ...
+
+    @property
+    def section(self) -> str:
+        """'Installation > Network'; the heading alone when there is no path; '' for neither."""
+        return SECTION_SEPARATOR.join(self.section_path) or self.heading or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +46,24 @@ class Passage:
     score: float
     page: int | None = None
     heading: str | None = None
+    section_path: tuple[str, ...] = ()
+
+    @property
+    def section(self) -> str:
+        """'Installation > Network'; the heading alone when there is no path; '' for neither."""
+        return SECTION_SEPARATOR.join(self.section_path) or self.heading or ""
+
+    @property
+    def place(self) -> str:
+        """Where in its document: 'p. 12, Installation > Network', 'p. 12', 'Installing' or ''."""
+        page = f"p. {self.page}" if self.page is not None else ""
+        return ", ".join(part for part in (page, self.section) if part)
 
     @property
     def location(self) -> str:
-        """'report.pdf, p. 12' or 'guide.docx, Installing'."""
-        where = self.document
-        if self.page is not None:
-            where += f", p. {self.page}"
-        elif self.heading:
-            where += f", {self.heading}"
-        return where
+        """'report.pdf, p. 12, Installation > Network', 'report.pdf, p. 12' or
+        'guide.docx, Installing'."""
+        return ", ".join(part for part in (self.document, self.place) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,19 @@ _DOCUMENT_COLUMNS = "id, scope, name, size, chunks, pages, first_heading, create
 
 def _document(row: Any) -> DocumentInfo:
     return DocumentInfo(*tuple(row))
+
+
+_PASSAGE_COLUMNS = "c.id, d.name, c.text, c.page, c.heading, c.section_path"
+
+
+def _passage(row: Any, score: float) -> Passage:
+    path = tuple(json.loads(row[5])) if row[5] else ()
+    return Passage(row[0], row[1], row[2], score, row[3], row[4], path)
+
+
+def _path_json(path: Sequence[str]) -> str | None:
+    """A section path as stored: a JSON list (a heading may hold any character), NULL if none."""
+    return json.dumps(list(path), ensure_ascii=False) if path else None
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -143,14 +173,16 @@ class KnowledgeStore:
             ids = []
             for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 row = self._db.execute(
-                    """INSERT INTO kb_chunks (document_id, ordinal, text, page, heading, embedding)
-                       VALUES (?, ?, ?, ?, ?, ?)""",
+                    """INSERT INTO kb_chunks (document_id, ordinal, text, page, heading,
+                           section_path, embedding)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
                     (
                         document_id,
                         ordinal,
                         chunk.text,
                         chunk.page,
                         chunk.heading,
+                        _path_json(chunk.section_path),
                         vector.astype(np.float32).tobytes(),
                     ),
                 )
@@ -158,7 +190,7 @@ class KnowledgeStore:
                 ids.append(row.lastrowid)
                 self._db.execute(
                     "INSERT INTO kb_chunks_fts (rowid, text, heading) VALUES (?, ?, ?)",
-                    (row.lastrowid, chunk.text, chunk.heading or ""),
+                    (row.lastrowid, chunk.text, chunk.section),
                 )
         info = DocumentInfo(document_id, scope, name, size, len(chunks), pages, first_heading, now)
         return info, ids, removed
@@ -235,33 +267,22 @@ class KnowledgeStore:
         rows = {
             row[0]: row
             for row in self._db.execute(
-                f"""SELECT c.id, d.name, c.text, c.page, c.heading FROM kb_chunks c
+                f"""SELECT {_PASSAGE_COLUMNS} FROM kb_chunks c
                     JOIN kb_documents d ON d.id = c.document_id WHERE c.id IN ({_marks(ids)})""",
                 ids,
             )
         }
-        return [
-            Passage(
-                chunk_id,
-                rows[chunk_id][1],
-                rows[chunk_id][2],
-                score,
-                rows[chunk_id][3],
-                rows[chunk_id][4],
-            )
-            for chunk_id, score in scored
-            if chunk_id in rows
-        ]
+        return [_passage(rows[chunk_id], score) for chunk_id, score in scored if chunk_id in rows]
 
     def document_passages(self, scopes: Sequence[str]) -> list[Passage]:
         """Every chunk of the documents of `scopes`, document by document, in reading order."""
         rows = self._db.execute(
-            f"""SELECT c.id, d.name, c.text, c.page, c.heading FROM kb_chunks c
+            f"""SELECT {_PASSAGE_COLUMNS} FROM kb_chunks c
                 JOIN kb_documents d ON d.id = c.document_id WHERE d.scope IN ({_marks(scopes)})
                 ORDER BY d.scope, d.name, c.ordinal""",
             tuple(scopes),
         ).fetchall()
-        return [Passage(row[0], row[1], row[2], 0.0, row[3], row[4]) for row in rows]
+        return [_passage(row, 0.0) for row in rows]
 
     def vectors(self, embedder: str) -> tuple[NDArray[np.int64], list[str], NDArray[np.float32]]:
         """Every chunk made by `embedder`: ids, scopes, and vectors (one row each)."""

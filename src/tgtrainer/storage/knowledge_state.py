@@ -31,7 +31,12 @@ class LastSourcesStore:
         row = self._db.execute(
             "SELECT passages FROM kb_last_sources WHERE chat_id = ?", (chat_id,)
         ).fetchone()
-        return [] if row is None else [Passage(**item) for item in json.loads(row[0])]
+        if row is None:
+            return []
+        return [
+            Passage(**{**item, "section_path": tuple(item.get("section_path", ()))})
+            for item in json.loads(row[0])
+        ]
 
 
 class PendingTeachStore:

@@ -289,3 +289,14 @@ def m008_access(db: sqlite3.Connection) -> None:
         );
         """
     )
+
+
+@migration
+def m009_section_paths(db: sqlite3.Connection) -> None:
+    """Each chunk's place in its document's outline (chapter > section > subsection), for
+    citations; chunks learned before have none (their heading still names their section)."""
+    db.executescript(
+        """
+        ALTER TABLE kb_chunks ADD COLUMN section_path TEXT;  -- JSON list of headings; NULL: none
+        """
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from tgtrainer.knowledge.errors import UnreadableDocumentError
 from tgtrainer.knowledge.extract.limits import Limits, Progress
+from tgtrainer.knowledge.extract.outline import Outline
 from tgtrainer.knowledge.extract.zip_guard import open_zip
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
@@ -26,13 +27,14 @@ def read_docx(path: Path, limits: Limits, progress: Progress) -> ExtractedDocume
             "This file is not a readable DOCX document; it may be damaged."
         ) from error
     sections: list[Section] = []
+    outline = Outline()
     heading: str | None = None
     title: str | None = None
     lines: list[str] = []
 
     def close() -> None:
         if lines:
-            sections.append(Section("\n".join(lines), heading=heading))
+            sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
             lines.clear()
 
     for index, block in enumerate(blocks, start=1):
@@ -47,6 +49,10 @@ def read_docx(path: Path, limits: Limits, progress: Progress) -> ExtractedDocume
                 close()
                 heading = text
                 title = title or (text if style == "Title" else None)
+                if style == "Title":  # it names the whole document: chapters start new paths
+                    outline = Outline()
+                else:
+                    outline.enter(_level(style), text)
                 lines.append(text)
             else:
                 lines.append(text)
@@ -74,6 +80,12 @@ def _cell_text(cell: Any) -> str:
         else:
             parts.append(block.text)
     return "\n".join(part for part in (p.strip() for p in parts) if part)
+
+
+def _level(style: str) -> int:
+    """'Heading 2' -> 2; a heading style without a number counts as a chapter."""
+    number = style.removeprefix("Heading").strip()
+    return int(number) if number.isdigit() else 1
 
 
 def _unique(cells: Iterator[str]) -> list[str]:

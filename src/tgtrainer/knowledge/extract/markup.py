@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tgtrainer.knowledge.extract.limits import Limits, Progress
+from tgtrainer.knowledge.extract.outline import Outline
 from tgtrainer.knowledge.extract.plain import file_text
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
@@ -53,17 +54,21 @@ def html_sections(markup: str) -> tuple[list[Section], str | None]:
     for tag in soup.find_all(_is_hidden):
         tag.decompose()
     sections: list[Section] = []
+    outline = Outline()  # h1 > h2 > ...: the section paths
     heading: str | None = None
     lines: list[str] = []
     for kind, text in _lines(soup):
-        if kind == "heading":
+        if kind in HEADINGS:
             if lines:
-                sections.append(Section("\n".join(lines), heading=heading))
+                sections.append(
+                    Section("\n".join(lines), heading=heading, section_path=outline.path)
+                )
             heading, lines = text, [text]
+            outline.enter(int(kind[1]), text)
         else:
             lines.append(text)
     if lines:
-        sections.append(Section("\n".join(lines), heading=heading))
+        sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
     return sections, title or None
 
 
@@ -72,7 +77,7 @@ def _is_hidden(tag: Tag) -> bool:
 
 
 def _lines(root: Tag) -> Iterator[tuple[str, str]]:
-    """("heading" | "text", line) in document order. Iterative: a page nested ten thousand
+    """("h1".."h6" | "text", line) in document order. Iterative: a page nested ten thousand
     deep must not exhaust Python's stack."""
     from bs4.element import (
         CData,
@@ -153,7 +158,7 @@ def _whole(node: Tag, name: str) -> Iterator[tuple[str, str]]:
     else:
         text = _inline(node)
         if text:
-            yield "heading", text
+            yield name, text  # h1 ... h6
 
 
 def _inline(node: Tag) -> str:

@@ -1,4 +1,5 @@
-"""PDF: the text layer of each page, read with pypdf; pages without one go to OCR."""
+"""PDF: the text layer of each page, read with pypdf and cut at the headings (from the outline,
+else from the fonts: see `pdf_headings`); pages without a text layer go to OCR."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from tgtrainer.knowledge.errors import (
 )
 from tgtrainer.knowledge.extract.limits import Limits, Progress
 from tgtrainer.knowledge.extract.ocr import read_scanned_pages
+from tgtrainer.knowledge.extract.outline import Outline
+from tgtrainer.knowledge.extract.pdf_headings import (
+    Heading,
+    StyledLine,
+    font_headings,
+    outline_headings,
+    split_at_headings,
+    styled_text,
+)
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
 
@@ -41,18 +51,19 @@ def read_pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocumen
             "document. Split it and send the parts."
         )
     title = _pdf_title(reader)
-    sections = []
-    scanned = []  # pages without a text layer: pictures of text, for OCR
+    texts: list[str] = []
+    styles: list[list[StyledLine]] = []
     for number, page in enumerate(reader.pages, start=1):
         progress(f"Reading page {number}/{total}...")
         try:
-            text = page.extract_text() or ""
+            text, lines = styled_text(page)
         except Exception as error:  # one broken page stream fails the document, clearly
             raise not_pdf from error
-        if text.strip():
-            sections.append(Section(text, page=number))
-        else:
-            scanned.append(number)
+        texts.append(text)
+        styles.append(lines)
+    headings = outline_headings(reader) or font_headings(styles)
+    sections = _sections(texts, headings)
+    scanned = [number for number, text in enumerate(texts, start=1) if not text.strip()]
     if scanned:
         sections += read_scanned_pages(
             path, scanned, total, limits, progress, has_text=bool(sections)
@@ -63,6 +74,27 @@ def read_pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocumen
             "This PDF has no text layer (it looks scanned) and I could read no text in its pages."
         )
     return ExtractedDocument(sections, pages=total, title=title)
+
+
+def _sections(texts: list[str], headings: list[Heading]) -> list[Section]:
+    """Each page's text cut at its headings, each part with its page and section path; a part
+    before a page's first heading continues the section of the page before."""
+    by_page: dict[int, list[Heading]] = {}
+    for heading in headings:
+        by_page.setdefault(heading.page, []).append(heading)
+    outline = Outline()
+    current: str | None = None
+    sections = []
+    for number, text in enumerate(texts, start=1):
+        if not text.strip():
+            continue
+        for opened, part in split_at_headings(text, by_page.get(number, [])):
+            if opened is not None:
+                outline.enter(opened.level, opened.title)
+                current = opened.title
+            if part.strip():
+                sections.append(Section(part, number, current, outline.path))
+    return sections
 
 
 def _pdf_title(reader: Any) -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tgtrainer.knowledge.errors import UnreadableDocumentError
 from tgtrainer.knowledge.extract.limits import Limits, Progress
+from tgtrainer.knowledge.extract.outline import Outline
 from tgtrainer.knowledge.text import decode_text
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
@@ -31,8 +32,10 @@ def read_markdown(path: Path, limits: Limits, progress: Progress) -> ExtractedDo
 
 
 def markdown_sections(text: str) -> list[Section]:
-    """Sections split at Markdown headings (not at a `#` line inside a fenced code block)."""
+    """Sections split at Markdown headings (not at a `#` line inside a fenced code block), with
+    their section paths (`#` chapter > `##` section > ...)."""
     sections: list[Section] = []
+    outline = Outline()
     heading: str | None = None
     lines: list[str] = []
     fenced = False
@@ -42,10 +45,13 @@ def markdown_sections(text: str) -> list[Section]:
         match = None if fenced else _MARKDOWN_HEADING.match(line)
         if match:
             if "".join(lines).strip():
-                sections.append(Section("\n".join(lines), heading=heading))
+                sections.append(
+                    Section("\n".join(lines), heading=heading, section_path=outline.path)
+                )
             heading, lines = match.group(2), [match.group(2)]
+            outline.enter(len(match.group(1)), heading)
         else:
             lines.append(line)
     if "".join(lines).strip():
-        sections.append(Section("\n".join(lines), heading=heading))
+        sections.append(Section("\n".join(lines), heading=heading, section_path=outline.path))
     return sections
