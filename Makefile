@@ -3,8 +3,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
-# speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR).
-DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract
+# speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR),
+# with the language data of the README's OCR_LANGUAGES example (eng+rus+deu; a package's
+# copyright file marks it installed).
+DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract \
+	/usr/share/doc/tesseract-ocr-rus/copyright /usr/share/doc/tesseract-ocr-deu/copyright
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: install run sandbox test lint bench bench-knowledge bench-voice clean
@@ -21,7 +24,7 @@ install: $(STAMP) $(DEBIAN_PROGRAMS)
 
 $(DEBIAN_PROGRAMS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr tesseract-ocr-rus tesseract-ocr-deu
 
 sandbox: install
 	$(BIN)/tgtrainer sandbox
