@@ -33,6 +33,8 @@ from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.recovery import DOCUMENT, Recovery
 from tgtrainer.core.teaching import Teaching, Upload
+from tgtrainer.core.types import ChatRef
+from tgtrainer.knowledge.errors import NoTextError
 from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.types import LearnResult
 
@@ -79,12 +81,15 @@ class DocumentHandlers:
         temp_dir: Path | None = None,
         recovery: Recovery | None = None,
         not_a_question: Callable[[Update], None] | None = None,
+        no_sight_note: Callable[[ChatRef, bool], str | None] | None = None,
     ) -> None:
         """`answer` answers a question in the update's chat: a caption that asks something
         ("What is the deadline?") is answered once the file is learned. Files are downloaded
         under `temp_dir` (None: the system's), which the bot empties on start; `recovery`
         records each document being learned, for a restart to report; `not_a_question` is told
-        of a text taken as text to learn."""
+        of a text taken as text to learn; `no_sight_note(chat, always)` is what a learned photo
+        adds when the model cannot see pictures (`core.photos.Photos.no_sight_note`)."""
+        self._no_sight_note = no_sight_note
         self._teaching = teaching
         self._answer = answer
         self._temp_dir = temp_dir
@@ -137,10 +142,25 @@ class DocumentHandlers:
         # The message id keeps the photos of one album apart (a same name would replace).
         name = f"photo {message.date:%Y-%m-%d} #{message.message_id}.jpg"
         upload = Upload(name, "image/jpeg", largest.file_size, message.caption or "")
-        await self._learn_upload(update, context, upload, largest.file_id)
+        chat, note = chat_ref(update), self._no_sight_note
+        try:
+            await self._learn_upload(
+                update, context, upload, largest.file_id, note=note and (lambda: note(chat, False))
+            )
+        except NoTextError as error:
+            said = note(chat, True) if note is not None else None
+            if said is None:
+                raise
+            raise NoTextError(f"{error} {said}", detail=error.detail) from error
 
     async def _learn_upload(
-        self, update: Update, context: Context, upload: Upload, file_id: str
+        self,
+        update: Update,
+        context: Context,
+        upload: Upload,
+        file_id: str,
+        *,
+        note: Callable[[], str | None] | None = None,
     ) -> None:
         admitted = self._teaching.admit_upload(
             chat_ref(update), user_ref(update), upload, context.bot.username
@@ -169,7 +189,8 @@ class DocumentHandlers:
                     path = Path(folder) / "upload"
                     await (await context.bot.get_file(file_id)).download_to_drive(path)
                     result = await self._teaching.learn_upload(admitted, path, progress=status.set)
-        await status.finish(describe(result))
+        said = note() if note is not None else None
+        await status.finish(describe(result) + (f"\n{said}" if said else ""))
         if admitted.question and self._answer is not None:
             await self._answer(update, context, admitted.question)
 

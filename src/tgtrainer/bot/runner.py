@@ -20,10 +20,12 @@ from tgtrainer.core import Assistant
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.photos import Photos
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.training import Training, build_training
 from tgtrainer.core.voice import Voice
+from tgtrainer.knowledge.extract.ocr import warn_missing_ocr_languages
 from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
@@ -31,6 +33,7 @@ from tgtrainer.speech.factory import build_speech_to_text, build_text_to_speech
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.storage.pictures import PictureStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.storage.work import WorkStore
 from tgtrainer.training.factory import build_remote_fine_tuner
@@ -77,8 +80,18 @@ async def run_bot(
     answer_log = AnswerLogStore(database)
     access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
     training = build_training(settings, database, access, build_remote_fine_tuner(settings))
-    assistant = Assistant(settings, conversations, model, grounder, answer_log, fine_tuned=training)
-    teaching = Teaching(library, assistant.access, PendingTeachStore(database), sources)
+    teaching = Teaching(library, access, PendingTeachStore(database), sources)
+    photos = Photos(settings, teaching)
+    assistant = Assistant(
+        settings,
+        conversations,
+        model,
+        grounder,
+        answer_log,
+        fine_tuned=training,
+        photos=photos,
+        pictures=PictureStore(database),
+    )
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
     recovery = Recovery(
         conversations,
@@ -87,6 +100,7 @@ async def run_bot(
         window_seconds=settings.recovery_window_minutes * 60,
     )
     clear_temporary_files(settings.temp_dir)
+    await asyncio.to_thread(warn_missing_ocr_languages, settings.ocr_languages)
     handlers = make_handlers(settings, assistant, voice, feedback)
     application = build_application(
         settings,
@@ -97,6 +111,7 @@ async def run_bot(
         recovery=recovery,
         handlers=handlers,
         training=training,
+        photos=photos,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out

@@ -253,3 +253,18 @@ def m007_finetune_jobs(db: sqlite3.Connection) -> None:
         CREATE INDEX finetune_jobs_open ON finetune_jobs(state) WHERE told_at IS NULL;
         """
     )
+
+
+@migration
+def m008_pictures(db: sqlite3.Connection) -> None:
+    """Pictures a user message showed the model (core/photos.py): sent again with the chat's
+    next few messages."""
+    db.executescript(
+        """
+        CREATE TABLE message_pictures (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            media_type TEXT NOT NULL,          -- image/jpeg
+            data BLOB NOT NULL                 -- as sent: downscaled, re-encoded
+        );
+        """
+    )

@@ -8,6 +8,7 @@ data is not installed is left out, and the document's notes say so (and how to i
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import subprocess
 import threading
@@ -24,6 +25,7 @@ from tgtrainer.knowledge.errors import (
 from tgtrainer.knowledge.extract.limits import Limits, Progress
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
+log = logging.getLogger(__name__)
 OCR_SECONDS = 120
 OCR_DPI = 300  # Tesseract reads body text best at about 300 dots per inch
 OCR_MAX_PIXELS = 5000  # the longer side of a page or image read: a huge one must not eat memory
@@ -190,6 +192,20 @@ def ocr_languages(configured: str) -> OcrLanguages:
             f"on this server has data only for {', '.join(sorted(installed)) or 'no language'}."
         )
     return OcrLanguages(used, missing)
+
+
+def warn_missing_ocr_languages(configured: str) -> None:
+    """Log, at start-up, the configured OCR languages Tesseract has no data for."""
+    if not ocr_available():
+        log.info("Tesseract is not installed: text in pictures is not read")
+        return
+    try:
+        missing = ocr_languages(configured).missing
+    except NoTextError as error:
+        log.warning("%s", error)
+        return
+    if missing:
+        log.warning("%s", missing_languages_sentence(missing))
 
 
 @cache
