@@ -106,16 +106,22 @@ class Turn:
         chat's model."""
         assert self._photos is not None
         self._photos.refused(self.model_name)
+        self._answer_without_picture()
+        self._history = without_pictures(self._history)
+        system = self.grounding.system_prompt if self.grounding else self._system_prompt
+        self.prompt = fit_to_context(system, self._history, self._model.count_tokens, self._budget)
+        self.model_name = self.answered_by = self._chat_model
+
+    def _answer_without_picture(self) -> None:
+        """This message's picture does not reach the model (it refused pictures): answer from
+        its text, and say so once in the chat; with no text, there is nothing to answer from."""
+        assert self._photos is not None
         if self._picture is not None and not self._picture.text.strip():
             raise PicturesRefusedError(
                 "refused, and no text was read in the picture",
                 user_message="This model does not accept pictures, and I found no text in this "
                 "one, so I can't answer about it. Set VISION_MODEL to a model that sees images.",
             )
-        self._history = without_pictures(self._history)
-        system = self.grounding.system_prompt if self.grounding else self._system_prompt
-        self.prompt = fit_to_context(system, self._history, self._model.count_tokens, self._budget)
-        self.model_name = self.answered_by = self._chat_model
         self.picture_notice = self._photos.sight.tell_refused(self._chat.id)
 
     @property
@@ -130,6 +136,9 @@ class Turn:
     async def stream(self) -> AsyncIterator[str]:
         """The reply's pieces as the model writes them; raises `llm.ModelError` subclasses."""
         await self.prepare()
+        shown = any(message.images for message in self.prompt)
+        if self._picture is not None and self._photos is not None and not shown:
+            self._answer_without_picture()  # the model refused pictures in an earlier turn
         try:
             async for piece in self._model.stream(self.prompt, model=self.model_name):
                 self.text += piece

@@ -142,7 +142,7 @@ class Photos:
         teach = bool(words & set(TEACH_WORDS)) or (
             self._teaching is not None and self._teaching.awaits(chat, user)
         )
-        if teach or not self.sees(None):
+        if teach or not self.sees_pictures:  # a model that refused: answered from the text
             return PhotoAction.LEARN
         named = f"@{bot_username}".lower() in caption.lower()
         if chat.is_private or named or replies_to_bot:
