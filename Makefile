@@ -3,11 +3,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
-# speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR).
-# Four small manuals (about 2 MB) are the real documents the readers are tested on: DocBook
-# (maint-guide), hand-written (libcunit1-doc), Doxygen (libjsoncpp-doc), Sphinx HTML and EPUB
-# (developers-reference).
+# speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR),
+# with the language data of the README's OCR_LANGUAGES example (eng+rus+deu; a package's
+# copyright file marks it installed). Four small manuals (about 2 MB) are the real documents the
+# readers are tested on: DocBook (maint-guide), hand-written (libcunit1-doc), Doxygen
+# (libjsoncpp-doc), Sphinx HTML and EPUB (developers-reference).
 DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract \
+	/usr/share/doc/tesseract-ocr-rus/copyright /usr/share/doc/tesseract-ocr-deu/copyright \
 	/usr/share/doc/maint-guide/html/index.en.html /usr/share/doc/libcunit1-doc/html/index.html \
 	/usr/share/doc/libjsoncpp-doc/index.html /usr/share/developers-reference/index.html
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -27,7 +29,7 @@ install: $(STAMP) $(DEBIAN_PROGRAMS)
 $(DEBIAN_PROGRAMS) &:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium espeak-ng tesseract-ocr \
-		maint-guide libcunit1-doc libjsoncpp-doc developers-reference
+		tesseract-ocr-rus tesseract-ocr-deu maint-guide libcunit1-doc libjsoncpp-doc developers-reference
 
 sandbox: install
 	$(BIN)/tgtrainer sandbox

@@ -17,6 +17,7 @@ import pytest
 from tgtrainer.sandbox import SandboxServer
 from tgtrainer.testing.environment import fake_model_environment
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.openai_wire import message_text
 
 BOT_TOKEN = "123456:sandbox-secret-token"
 BOT_USERNAME = "tgtrainer_bot"
@@ -25,7 +26,7 @@ SCRIPTS: dict[str, str] = {}
 
 
 def scripted_reply(messages: list[dict[str, Any]], model: str) -> str:
-    last = str(messages[-1]["content"])
+    last = message_text(messages[-1]["content"])  # a message with a picture: its text part
     return SCRIPTS.get(last, f"You said: {last}")
 
 

@@ -120,6 +120,30 @@ class Settings(BaseSettings):
     retrieval_top_k: int = Field(default=4, ge=1, le=20)
     retrieval_min_score: float = Field(default=0.3, ge=-1, le=1)
     knowledge_context_tokens: int = Field(default=1200, ge=100)
+    ocr_languages: str = Field(
+        default="eng",
+        description="Tesseract languages for text in pictures, joined by '+': eng+rus+deu.",
+    )
+
+    # -- photos seen by a vision model (core/photos.py) --------------------------------------
+    vision: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Photos described by the model: auto = with LLM_BACKEND=openai; off: only "
+        "their text is read (OCR) and learned.",
+    )
+    vision_model: str = Field(
+        default="", description="Model for turns that carry a picture; empty: the chat's model."
+    )
+    vision_max_side: int = Field(
+        default=1568, ge=64, le=8192, description="Pictures are downscaled to this many pixels."
+    )
+    vision_keep_turns: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="A picture goes along with this many of the chat's next messages; after "
+        "them only its text and the model's description of it stay in the conversation.",
+    )
 
     # -- voice: speech-to-text, text-to-speech, limits --------------------------------------
     stt_backend: Literal["local", "openai", "off"] = "local"
@@ -182,6 +206,21 @@ class Settings(BaseSettings):
         if value != "auto" and not re.match(r"^[a-z]{2,3}$", value):
             raise ValueError("must be auto or a language code like en, de, ru")
         return value
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _ocr_languages_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^[A-Za-z0-9_/-]+(\+[A-Za-z0-9_/-]+)*$", value):
+            raise ValueError("must be Tesseract language names joined by '+', like eng+rus+deu")
+        return value
+
+    @property
+    def sees_pictures(self) -> bool:
+        """Whether photos go to the chat model as pictures (VISION, with `auto` resolved)."""
+        if self.vision == "auto":
+            return self.llm_backend == "openai"
+        return self.vision == "on"
 
     @property
     def database_path(self) -> Path:

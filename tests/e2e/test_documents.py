@@ -65,6 +65,7 @@ def bot(
         MAX_DOCUMENT_PAGES="20",
         MAX_UNPACKED_MB="5",
         TMPDIR=str(system_temp),
+        VISION="off",  # photos learned for their text, as with the local model (test_photos.py)
     ) as process:
         yield process
 

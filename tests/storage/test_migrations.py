@@ -28,6 +28,7 @@ LATER_TABLES = {
     "access_grants",
     "access_pairing",
     "usage_daily",
+    "message_pictures",
 }
 """Tables the migrations after the first one make."""
 

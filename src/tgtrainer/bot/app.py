@@ -32,6 +32,7 @@ from tgtrainer.bot.voice_reply import VoiceReplies
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.feedback import Feedback
+from tgtrainer.core.photos import Photos
 from tgtrainer.core.privacy import Privacy
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
@@ -52,10 +53,12 @@ def build_application(
     handlers: Handlers | None = None,
     training: Training | None = None,
     privacy: Privacy | None = None,
+    photos: Photos | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts.
 
-    With `recovery`, documents and voice notes in progress are recorded. `handlers` (see
+    With `recovery`, documents and voice notes in progress are recorded; with `photos`, photos
+    are looked at by the model when it sees pictures (else their text is learned). `handlers` (see
     `make_handlers`) is passed by a caller that uses them too. `privacy` None: no /forget_me on
     this server.
     """
@@ -111,7 +114,12 @@ def build_application(
             temp_dir=settings.temp_dir,
             recovery=recovery,
             not_a_question=handlers.not_a_question,
+            no_sight_note=photos.no_sight_note if photos is not None else None,
         ).register(application)
+        if photos is not None and photos.sees_pictures:
+            from tgtrainer.bot.photos import PhotoHandlers
+
+            PhotoHandlers(photos, handlers).register(application)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),

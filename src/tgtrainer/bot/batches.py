@@ -31,6 +31,7 @@ class Arrival:
     context: Context
     upload: Upload
     file_id: str
+    photo: bool = False  # Telegram's compressed kind: learned for the text OCR reads in it
 
 
 Handle = Callable[[list[Arrival]], Awaitable[None]]

@@ -38,6 +38,8 @@ from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.grounding import by_document
 from tgtrainer.core.recovery import DOCUMENT, Recovery
 from tgtrainer.core.teaching import Learned, Teaching, Upload
+from tgtrainer.core.types import ChatRef
+from tgtrainer.knowledge.errors import NoTextError
 from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.types import LearnResult
 
@@ -145,12 +147,15 @@ class DocumentHandlers:
         temp_dir: Path | None = None,
         recovery: Recovery | None = None,
         not_a_question: Callable[[Update], None] | None = None,
+        no_sight_note: Callable[[ChatRef, bool], str | None] | None = None,
     ) -> None:
         """`answer` answers a question in the update's chat: a caption that asks something
         ("What is the deadline?") is answered once the file is learned. Files are downloaded
         under `temp_dir` (None: the system's), which the bot empties on start; `recovery`
         records each document being learned, for a restart to report; `not_a_question` is told
-        of a text taken as text to learn."""
+        of a text taken as text to learn; `no_sight_note(chat, always)` is what a learned photo
+        adds when the model cannot see pictures (`core.photos.Photos.no_sight_note`)."""
+        self._no_sight_note = no_sight_note
         self._teaching = teaching
         self._answer = answer
         self._temp_dir = temp_dir
@@ -204,7 +209,7 @@ class DocumentHandlers:
         # The message id keeps the photos of one album apart (a same name would replace).
         name = f"photo {message.date:%Y-%m-%d} #{message.message_id}.jpg"
         upload = Upload(name, "image/jpeg", largest.file_size, message.caption or "")
-        self._batches.add(Arrival(update, context, upload, largest.file_id))
+        self._batches.add(Arrival(update, context, upload, largest.file_id, photo=True))
 
     async def _learn_batch(self, arrivals: list[Arrival]) -> None:
         if len(arrivals) == 1:
@@ -254,19 +259,34 @@ class DocumentHandlers:
         status = await StatusMessage.send(
             update, context, f"Reading {upload.name}...", failure=FAILED
         )
-        with self._working(update, upload.name, status):
-            async with status.showing_progress():
-                with self._temporary_folder() as folder:
-                    path = Path(folder) / "upload"
-                    await (await context.bot.get_file(arrival.file_id)).download_to_drive(path)
-                    learned = await self._teaching.learn_upload(admitted, path, progress=status.set)
+        chat = chat_ref(update)
+        # A photo learned by the model that cannot see pictures says so (once per chat, and
+        # always when no text was found in it).
+        note = self._no_sight_note if arrival.photo else None
+        try:
+            with self._working(update, upload.name, status):
+                async with status.showing_progress():
+                    with self._temporary_folder() as folder:
+                        path = Path(folder) / "upload"
+                        await (await context.bot.get_file(arrival.file_id)).download_to_drive(path)
+                        learned = await self._teaching.learn_upload(
+                            admitted, path, progress=status.set
+                        )
+        except NoTextError as error:
+            said = note(chat, True) if note is not None else None
+            if said is None:
+                raise
+            raise NoTextError(f"{error} {said}", detail=error.detail) from error
         [only] = learned if len(learned) == 1 else [None]
         text = (
             describe(only.result, thin=only.thin)
             if only is not None and only.result is not None
             else summarize(learned)
         )
-        await self._finish(status, update, context, text, admitted.question)
+        said = note(chat, False) if note is not None else None
+        await self._finish(
+            status, update, context, text + (f"\n{said}" if said else ""), admitted.question
+        )
 
     def _working(
         self, update: Update, name: str, status: StatusMessage

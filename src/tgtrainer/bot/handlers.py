@@ -27,6 +27,7 @@ from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.incoming import asker
+from tgtrainer.core.photos import PhotoQuestion
 from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ModelError
 
@@ -252,10 +253,12 @@ class Handlers:
         question: str,
         *,
         heard: Heard | None = None,
+        photo: PhotoQuestion | None = None,
     ) -> None:
         """Answer `question` in text, then aloud when the chat wants it: the one path for
-        typed questions, spoken ones (`heard`) and questions asked in a file's caption."""
-        answered = await self.answer(update, context, question, heard=heard)
+        typed questions, spoken ones (`heard`), questions asked in a file's caption and
+        photos the model looks at (`photo`)."""
+        answered = await self.answer(update, context, question, heard=heard, photo=photo)
         if answered is not None and self._speaker is not None:
             await self._speaker.speak(update, context, answered)
 
@@ -266,6 +269,7 @@ class Handlers:
         question: str,
         *,
         heard: Heard | None = None,
+        photo: PhotoQuestion | None = None,
     ) -> Answered | None:
         """Answer `question` in text in the update's chat; what was answered, or None when
         nothing was (already answered, or the model failed: the user was told).
@@ -282,6 +286,7 @@ class Handlers:
             message.message_id,
             question,
             heard=heard,
+            photo=photo,
             log_id=f"update {update.update_id}",
         )
 
@@ -294,11 +299,19 @@ class Handlers:
         question: str,
         *,
         heard: Heard | None = None,
+        photo: PhotoQuestion | None = None,
         log_id: str,
     ) -> Answered | None:
         """`answer` for the message `message_id` of `chat`, also with no update at hand (a
         question recovered on start); `log_id` names it in the log."""
-        turn = self._assistant.begin_turn(chat, user, question, message_id)
+        turn = self._assistant.begin_turn(
+            chat,
+            user,
+            question,
+            message_id,
+            picture=photo.picture if photo is not None else None,
+            grounded=photo is None or bool(photo.caption),
+        )
         if turn is None:
             log.info("%s: already answered, skipped", log_id)
             return None

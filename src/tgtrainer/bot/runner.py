@@ -23,12 +23,14 @@ from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.access_notice import announce_access
 from tgtrainer.core.feedback import Feedback
 from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.photos import Photos
 from tgtrainer.core.privacy import Privacy
 from tgtrainer.core.quotas import Limits, Quotas, stored_bytes
 from tgtrainer.core.recovery import Recovery
 from tgtrainer.core.teaching import Teaching
 from tgtrainer.core.training import Training, build_training
 from tgtrainer.core.voice import Voice
+from tgtrainer.knowledge.extract.ocr import warn_missing_ocr_languages
 from tgtrainer.knowledge.factory import build_library
 from tgtrainer.llm import ChatModel
 from tgtrainer.llm.factory import build_chat_model
@@ -38,6 +40,7 @@ from tgtrainer.storage.access import AccessStore
 from tgtrainer.storage.erasure import ErasureStore
 from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.storage.knowledge_state import LastSourcesStore, PendingTeachStore
+from tgtrainer.storage.pictures import PictureStore
 from tgtrainer.storage.usage import UsageStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.storage.work import WorkStore
@@ -95,6 +98,8 @@ async def run_bot(
     conversations = ConversationStore(database)
     answer_log = AnswerLogStore(database)
     training = build_training(settings, database, access, build_remote_fine_tuner(settings))
+    teaching = Teaching(library, access, PendingTeachStore(database), sources, quotas=quotas)
+    photos = Photos(settings, teaching)
     assistant = Assistant(
         settings,
         conversations,
@@ -104,8 +109,9 @@ async def run_bot(
         fine_tuned=training,
         access=access,
         quotas=quotas,
+        photos=photos,
+        pictures=PictureStore(database),
     )
-    teaching = Teaching(library, access, PendingTeachStore(database), sources, quotas=quotas)
     feedback = Feedback(answer_log, group_feedback=settings.group_feedback)
     privacy = Privacy(ErasureStore(database), library)
     recovery = Recovery(
@@ -115,6 +121,7 @@ async def run_bot(
         window_seconds=settings.recovery_window_minutes * 60,
     )
     clear_temporary_files(settings.temp_dir)
+    await asyncio.to_thread(warn_missing_ocr_languages, settings.ocr_languages)
     handlers = make_handlers(settings, assistant, voice, feedback)
     application = build_application(
         settings,
@@ -126,6 +133,7 @@ async def run_bot(
         handlers=handlers,
         training=training,
         privacy=privacy,
+        photos=photos,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out

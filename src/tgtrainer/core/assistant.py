@@ -10,12 +10,14 @@ from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
 from tgtrainer.core.context import fit_to_context
 from tgtrainer.core.grounding import Grounder, Grounding, source_list
+from tgtrainer.core.photos import Photos, Picture, without_pictures
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.errors import UserFacingError
-from tgtrainer.llm import ChatMessage, ChatModel
-from tgtrainer.storage import ConversationStore
+from tgtrainer.llm import ChatMessage, ChatModel, ImagePart, PicturesRefusedError
+from tgtrainer.storage import ConversationStore, StoredMessage
 from tgtrainer.storage.feedback import AnswerLogStore, AnswerRecord
+from tgtrainer.storage.pictures import PictureStore
 
 HISTORY_ROWS = 200  # more than any context holds; fit_to_context trims by tokens
 MAX_SYSTEM_PROMPT_CHARS = 4000
@@ -57,7 +59,11 @@ class Turn:
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
         quotas: Quotas | None = None,
+        *,
+        photos: Photos | None = None,
+        picture: Picture | None = None,
     ) -> None:
+        """`photos` and `picture`: see `core.photos`; `picture` is what this message shows."""
         self._store = store
         self._quotas = quotas
         self._answer_log = answer_log
@@ -70,11 +76,21 @@ class Turn:
         self._system_prompt = system_prompt
         self._budget = model.context_tokens - model.max_reply_tokens
         self.prompt = fit_to_context(system_prompt, history, model.count_tokens, self._budget)
-        self.model_name = model_name
-        self.answered_by: str | None = model_name  # the model's name, once it has answered
+        self._chat_model = model_name
+        self._photos = photos
+        self._picture = picture
+        self.model_name = self._model_for_prompt()
+        self.answered_by: str | None = self.model_name  # the model's name, once it has answered
         self.text = ""
         self._grounder = grounder
         self.grounding: Grounding | None = None
+        self.picture_notice: str | None = None  # the model refused the picture: said once
+
+    def _model_for_prompt(self) -> str | None:
+        """VISION_MODEL (or the chat's model) when the prompt carries a picture."""
+        if self._photos is not None and any(message.images for message in self.prompt):
+            return self._photos.model_for_pictures(self._chat_model)
+        return self._chat_model
 
     async def prepare(self) -> None:
         """Retrieve the chat's relevant passages into the prompt (once; `stream` calls it)."""
@@ -88,20 +104,55 @@ class Turn:
         self.prompt = fit_to_context(grounding.system_prompt, self._history, count, self._budget)
         self.grounding = grounding
 
+    def _drop_pictures(self) -> None:
+        """The model refused the pictures: the prompt keeps their text only, and goes to the
+        chat's model."""
+        assert self._photos is not None
+        self._photos.refused(self.model_name)
+        self._answer_without_picture()
+        self._history = without_pictures(self._history)
+        system = self.grounding.system_prompt if self.grounding else self._system_prompt
+        self.prompt = fit_to_context(system, self._history, self._model.count_tokens, self._budget)
+        self.model_name = self.answered_by = self._chat_model
+
+    def _answer_without_picture(self) -> None:
+        """This message's picture does not reach the model (it refused pictures): answer from
+        its text, and say so once in the chat; with no text, there is nothing to answer from."""
+        assert self._photos is not None
+        if self._picture is not None and not self._picture.text.strip():
+            raise PicturesRefusedError(
+                "refused, and no text was read in the picture",
+                user_message="This model does not accept pictures, and I found no text in this "
+                "one, so I can't answer about it. Set VISION_MODEL to a model that sees images.",
+            )
+        self.picture_notice = self._photos.sight.tell_refused(self._chat.id)
+
     @property
     def display_text(self) -> str:
         """The reply as shown: a note when the documents had nothing, the sources below it."""
+        above = f"{self.picture_notice}\n\n" if self.picture_notice else ""
         if self.grounding is None:
-            return self.text
+            return above + self.text
         notice = f"{self.grounding.notice}\n\n" if self.grounding.notice else ""
-        return notice + self.text + source_list(self.grounding.passages)
+        return above + notice + self.text + source_list(self.grounding.passages)
 
     async def stream(self) -> AsyncIterator[str]:
         """The reply's pieces as the model writes them; raises `llm.ModelError` subclasses."""
         await self.prepare()
-        async for piece in self._model.stream(self.prompt, model=self.model_name):
-            self.text += piece
-            yield piece
+        shown = any(message.images for message in self.prompt)
+        if self._picture is not None and self._photos is not None and not shown:
+            self._answer_without_picture()  # the model refused pictures in an earlier turn
+        try:
+            async for piece in self._model.stream(self.prompt, model=self.model_name):
+                self.text += piece
+                yield piece
+        except PicturesRefusedError:
+            if self.text or self._photos is None or not any(m.images for m in self.prompt):
+                raise
+            self._drop_pictures()
+            async for piece in self._model.stream(self.prompt, model=self.model_name):
+                self.text += piece
+                yield piece
         if self.answered_by is None and self._answer_log is not None:
             self.answered_by = await self._default_model_name()
 
@@ -159,11 +210,16 @@ class Assistant:
         *,
         access: AccessPolicy | None = None,
         quotas: Quotas | None = None,
+        photos: Photos | None = None,
+        pictures: PictureStore | None = None,
     ) -> None:
         """`answer_log`: where each answer's prompt, model and sources are recorded (for
         feedback and datasets); None records nothing. `fine_tuned`: the models fine-tuning
         made, offered by `/model` after the backend's own. `access` None: the configured lists
-        only; `quotas` None: no limits."""
+        only; `quotas` None: no limits. `photos` and `pictures`: the rules of pictures in a
+        conversation and where they are kept; None: text only."""
+        self._photos = photos
+        self._pictures = pictures
         self._settings = settings
         self._fine_tuned = fine_tuned
         self._store = store
@@ -179,8 +235,19 @@ class Assistant:
         if user is not None:
             self._store.upsert_user(user.id, user.first_name, user.username, user.language_code)
 
-    def begin_turn(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> Turn | None:
-        """Store the user's message and prepare the answer; None if it was answered already.
+    def begin_turn(
+        self,
+        chat: ChatRef,
+        user: UserRef,
+        text: str,
+        message_id: int,
+        *,
+        picture: Picture | None = None,
+        grounded: bool = True,
+    ) -> Turn | None:
+        """Store the user's message (and the `picture` it shows) and prepare the answer; None
+        if it was answered already. `grounded` False: no documents are looked up (a photo
+        without a caption asks nothing of them).
 
         Raises `QuotaExceededError` (nothing stored) when the user is over a daily limit.
         """
@@ -192,11 +259,10 @@ class Assistant:
             return None
         if self.quotas is not None:
             self.quotas.count_message(user.id)
-        history = [
-            ChatMessage(stored.role, stored.text)
-            for stored in self._store.history(chat.id, HISTORY_ROWS)
-            if stored.id <= incoming.id
-        ]
+        if picture is not None and self._pictures is not None:
+            self._pictures.save(incoming.id, picture.image.media_type, picture.image.data)
+        model_name = self._store.settings(chat.id).model
+        stored = [m for m in self._store.history(chat.id, HISTORY_ROWS) if m.id <= incoming.id]
         return Turn(
             self._store,
             self._model,
@@ -204,13 +270,36 @@ class Assistant:
             user,
             text,
             incoming.id,
-            history,
+            self._with_pictures(stored, model_name),
             self.system_prompt(chat),
-            self._store.settings(chat.id).model,
-            self.grounder,
+            model_name,
+            self.grounder if grounded else None,
             self._answer_log,
             self.quotas,
+            photos=self._photos,
+            picture=picture,
         )
+
+    def _with_pictures(
+        self, stored: list[StoredMessage], model_name: str | None
+    ) -> list[ChatMessage]:
+        """The history as prompt messages; the newest user messages that showed a picture
+        carry it again, when the model sees pictures (`core.photos`)."""
+        photos, pictures = self._photos, self._pictures
+        if (
+            photos is None
+            or pictures is None
+            or not photos.sees(photos.model_for_pictures(model_name))
+        ):
+            return [ChatMessage(m.role, m.text) for m in stored]
+        recent = [m.id for m in stored if m.role == "user"][-(photos.keep_turns + 1) :]
+        shown = pictures.of(recent)
+        return [
+            ChatMessage(m.role, m.text, (ImagePart(shown[m.id][1], shown[m.id][0]),))
+            if m.id in shown
+            else ChatMessage(m.role, m.text)
+            for m in stored
+        ]
 
     def receive(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> None:
         """Store a question as soon as it arrives, before its turn comes: a crash while it

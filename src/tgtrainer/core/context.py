@@ -8,6 +8,8 @@ from tgtrainer.llm import ChatMessage
 
 TRUNCATION_MARK = "\n[...]"
 PER_MESSAGE_OVERHEAD = 4  # role markers and separators in chat templates
+PICTURE_TOKENS = 1100
+"""What a picture of at most 1568 pixels a side costs a vision model (OpenAI: 765-1105)."""
 QUESTION_SHARE = 0.75
 """The most of the budget the newest message may take before it is cut too (the system
 prompt keeps at least the rest)."""
@@ -29,7 +31,7 @@ def fit_to_context(
     """
     system = ChatMessage("system", system_prompt)
     if history:
-        question_cost = count_tokens(history[-1].content) + PER_MESSAGE_OVERHEAD
+        question_cost = _cost(history[-1], count_tokens)
         room = budget - question_cost - PER_MESSAGE_OVERHEAD
         floor = budget - int(budget * QUESTION_SHARE) - PER_MESSAGE_OVERHEAD
         allowed = max(room, floor, 1)
@@ -38,7 +40,7 @@ def fit_to_context(
     remaining = budget - count_tokens(system.content) - PER_MESSAGE_OVERHEAD
     kept: list[ChatMessage] = []
     for message in reversed(history):
-        cost = count_tokens(message.content) + PER_MESSAGE_OVERHEAD
+        cost = _cost(message, count_tokens)
         if cost > remaining:
             if not kept:
                 kept.append(
@@ -53,7 +55,14 @@ def fit_to_context(
     return [system, *kept]
 
 
+def _cost(message: ChatMessage, count_tokens: Callable[[str], int]) -> int:
+    return (
+        count_tokens(message.content) + PICTURE_TOKENS * len(message.images) + PER_MESSAGE_OVERHEAD
+    )
+
+
 def _truncate(message: ChatMessage, count_tokens: Callable[[str], int], budget: int) -> ChatMessage:
+    budget -= PICTURE_TOKENS * len(message.images)
     text = message.content
     low, high = 0, len(text)
     while low < high:  # the longest prefix that fits, found by bisection
@@ -62,4 +71,4 @@ def _truncate(message: ChatMessage, count_tokens: Callable[[str], int], budget: 
             low = middle
         else:
             high = middle - 1
-    return ChatMessage(message.role, text[:low] + TRUNCATION_MARK)
+    return ChatMessage(message.role, text[:low] + TRUNCATION_MARK, message.images)

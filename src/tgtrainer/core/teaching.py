@@ -351,6 +351,10 @@ class Teaching:
             raise AdminOnlyError(f"user {user.id} asked to teach the global collection")
         return GLOBAL_SCOPE
 
+    def awaits(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether `user` said /teach here and their next text or file is still awaited."""
+        return self._pending.waiting(chat.id, user.id, since=time.time() - self._teach_wait)
+
     def _take_pending(self, chat: ChatRef, user: UserRef) -> str | None:
         """The scope of a /teach still waiting for its text, once."""
         return self._pending.take(chat.id, user.id, since=time.time() - self._teach_wait)

@@ -69,6 +69,7 @@ class Library:
             max_bytes=int(settings.max_document_mb * 1024 * 1024),
             max_pages=settings.max_document_pages,
             max_unpacked_bytes=settings.max_unpacked_mb * 1024 * 1024,
+            ocr_languages=settings.ocr_languages,
         )
         self._index: VectorIndex | None = None
         self._frequencies: dict[str, int] = {}  # chunks per word; cleared on every change

@@ -7,9 +7,11 @@ loads neither the `openai` SDK nor llama.cpp.
 from tgtrainer.llm.base import (
     ChatMessage,
     ChatModel,
+    ImagePart,
     ModelConfigurationError,
     ModelError,
     ModelUnavailableError,
+    PicturesRefusedError,
     PromptTooLongError,
     Role,
 )
@@ -17,9 +19,11 @@ from tgtrainer.llm.base import (
 __all__ = [
     "ChatMessage",
     "ChatModel",
+    "ImagePart",
     "ModelConfigurationError",
     "ModelError",
     "ModelUnavailableError",
+    "PicturesRefusedError",
     "PromptTooLongError",
     "Role",
 ]

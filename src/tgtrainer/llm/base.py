@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -13,9 +14,25 @@ Role = Literal["system", "user", "assistant"]
 
 
 @dataclass(frozen=True, slots=True)
+class ImagePart:
+    """A picture a message carries, ready to send (see `llm.images.prepare_picture`)."""
+
+    data: bytes
+    media_type: str = "image/jpeg"
+
+    def data_url(self) -> str:
+        """`data:image/jpeg;base64,...`, as OpenAI-compatible servers take pictures inline."""
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One message of a prompt: its text, and the pictures a user message shows (only for a
+    model that sees them: the core decides, and the local model refuses them)."""
+
     role: Role
     content: str
+    images: tuple[ImagePart, ...] = ()
 
 
 class ModelError(UserFacingError):
@@ -27,6 +44,7 @@ class ModelError(UserFacingError):
     ModelError                  "The model could not answer this message."
      +-- ModelUnavailableError  time-out, connection error, 5xx, 429, broken stream (after retries)
      +-- ModelConfigurationError  401/403/404/400, unknown model, model that cannot be loaded
+     |    +-- PicturesRefusedError  the model (or server) does not take pictures
      +-- PromptTooLongError     the prompt does not fit the model's context window
     """
 
@@ -43,6 +61,14 @@ class ModelConfigurationError(ModelError):
     """The backend refused the request as configured (key, model name, request shape, weights)."""
 
     user_message = "The model backend rejected the request: check the API key and model name."
+
+
+class PicturesRefusedError(ModelConfigurationError):
+    """The backend refused a message's pictures (a model that does not see images)."""
+
+    user_message = (
+        "This model does not accept pictures: set VISION_MODEL to a model that sees images."
+    )
 
 
 class PromptTooLongError(ModelError):

@@ -24,6 +24,11 @@ def build_chat_model(settings: Settings) -> ChatModel:
             )
         return OpenAIChatModel(settings)
 
+    if settings.vision == "on":
+        raise ConfigurationError(
+            "VISION: on needs LLM_BACKEND=openai (a vision model); the local model reads only "
+            "the text in pictures"
+        )
     from tgtrainer.llm.local import LlamaCppChatModel, ModelFile
 
     if settings.llm_model_path is not None:

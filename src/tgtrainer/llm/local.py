@@ -23,6 +23,7 @@ from tgtrainer.llm.base import (
     ChatModel,
     ModelConfigurationError,
     ModelError,
+    PicturesRefusedError,
     PromptTooLongError,
 )
 from tgtrainer.weights import BundledModelError
@@ -78,6 +79,8 @@ class LlamaCppChatModel(ChatModel):
     async def stream(
         self, messages: Sequence[ChatMessage], *, model: str | None = None
     ) -> AsyncIterator[str]:
+        if any(message.images for message in messages):  # the core never sends them here
+            raise PicturesRefusedError("the local model does not see pictures")
         chosen = await self._choose(model)
         payload = [{"role": message.role, "content": message.content} for message in messages]
         async with self._lock:

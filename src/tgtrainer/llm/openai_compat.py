@@ -16,7 +16,11 @@ from typing import Any
 
 import openai
 from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionContentPartParam,
+    ChatCompletionMessageParam,
+)
 
 from tgtrainer.config import Settings
 from tgtrainer.llm.base import (
@@ -25,6 +29,7 @@ from tgtrainer.llm.base import (
     ModelConfigurationError,
     ModelError,
     ModelUnavailableError,
+    PicturesRefusedError,
     PromptTooLongError,
 )
 
@@ -38,6 +43,13 @@ MODELS_TTL_SECONDS = 60.0
 # OpenAI lists every model it has; these ids are not chat models and would only clutter /model.
 NOT_CHAT = re.compile(
     r"embedding|tts|whisper|transcribe|realtime|dall-e|image|moderation|davinci|babbage"
+)
+# How servers word a refusal of a message's pictures: OpenAI ("image_url is only supported by
+# certain models"), vLLM/llama.cpp ("does not support image input", "multimodal"), others
+# ("content must be a string", "unsupported content type").
+PICTURES_REFUSED = re.compile(
+    r"image|vision|multimodal|multi-modal|content type|content part|content must be a string",
+    re.IGNORECASE,
 )
 
 
@@ -91,7 +103,8 @@ class OpenAIChatModel(ChatModel):
             # A server that echoes the key in its message would put it in every log of the
             # chain: then only the cleaned `detail` goes on.
             cause = None if self._key and self._key in f"{error!r} {error.__cause__!r}" else error
-            raise self._map_error(error) from cause
+            pictures = any(message.images for message in messages)
+            raise self._map_error(error, pictures=pictures) from cause
 
     async def list_models(self) -> list[str]:
         """The configured model first, then the server's other chat models (cached a minute)."""
@@ -113,7 +126,7 @@ class OpenAIChatModel(ChatModel):
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _map_error(self, error: openai.OpenAIError) -> ModelError:
+    def _map_error(self, error: openai.OpenAIError, *, pictures: bool = False) -> ModelError:
         detail = self._describe(error)
         if isinstance(error, openai.APIConnectionError):  # time-outs included
             return ModelUnavailableError(detail)
@@ -122,6 +135,12 @@ class OpenAIChatModel(ChatModel):
                 return ModelUnavailableError(detail)
             if error.code == "context_length_exceeded":
                 return PromptTooLongError(detail)
+            if (
+                pictures
+                and error.status_code in (400, 415, 422)
+                and PICTURES_REFUSED.search(str(error))
+            ):
+                return PicturesRefusedError(detail)
             return ModelConfigurationError(detail)
         if isinstance(error, openai.APIError):  # an error event inside the stream
             return ModelUnavailableError(detail)
@@ -150,4 +169,11 @@ def _message_param(message: ChatMessage) -> ChatCompletionMessageParam:
         return {"role": "system", "content": message.content}
     if message.role == "assistant":
         return {"role": "assistant", "content": message.content}
+    if message.images:  # the text first, then the pictures, as OpenAI's examples send them
+        parts: list[ChatCompletionContentPartParam] = [{"type": "text", "text": message.content}]
+        parts += [
+            {"type": "image_url", "image_url": {"url": image.data_url()}}
+            for image in message.images
+        ]
+        return {"role": "user", "content": parts}
     return {"role": "user", "content": message.content}

@@ -55,6 +55,15 @@ class PendingTeachStore:
                 (chat_id, user_id, scope, time.time()),
             )
 
+    def waiting(self, chat_id: int, user_id: int, since: float) -> bool:
+        """Whether `user_id` asked to teach in `chat_id` at or after `since` (kept for `take`)."""
+        row = self._db.execute(
+            """SELECT 1 FROM kb_teaching_awaited
+               WHERE chat_id = ? AND user_id = ? AND created_at >= ?""",
+            (chat_id, user_id, since),
+        ).fetchone()
+        return row is not None
+
     def take(self, chat_id: int, user_id: int, since: float) -> str | None:
         """The scope `user_id` asked to teach in `chat_id` at or after `since`, once; None if
         they did not. An older one is dropped too."""

@@ -300,3 +300,18 @@ def m009_section_paths(db: sqlite3.Connection) -> None:
         ALTER TABLE kb_chunks ADD COLUMN section_path TEXT;  -- JSON list of headings; NULL: none
         """
     )
+
+
+@migration
+def m010_pictures(db: sqlite3.Connection) -> None:
+    """Pictures a user message showed the model (core/photos.py): sent again with the chat's
+    next few messages."""
+    db.executescript(
+        """
+        CREATE TABLE message_pictures (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            media_type TEXT NOT NULL,          -- image/jpeg
+            data BLOB NOT NULL                 -- as sent: downscaled, re-encoded
+        );
+        """
+    )

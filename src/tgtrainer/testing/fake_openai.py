@@ -4,7 +4,8 @@
 streamed one word per chunk; `GET /v1/models` lists `models` and the fine-tuned ones; the files
 and fine-tuning endpoints are `fine_tuning` (`testing.fake_finetune`). Faults are queued per
 endpoint and each one is used up by one request: `fail_next` (an error status), `hang_next` (no
-answer for a while), `break_stream_next` (the connection drops halfway through the reply).
+answer for a while), `break_stream_next` (the connection drops halfway through the reply);
+`refuse_pictures` answers 400 to every chat request with an image part.
 
     with FakeOpenAIServer().serve_in_thread() as server:   # or: await server.start()
         ... OPENAI_BASE_URL=server.base_url ...
@@ -85,6 +86,9 @@ class FakeOpenAIServer:
         self.chunk_delay = chunk_delay
         """Seconds between streamed chunks; may be changed while the server runs."""
         self.requests: list[dict[str, Any]] = []
+        self.refuse_pictures = False
+        """When set, a chat request with an image part gets 400, as OpenAI answers for a model
+        that does not see images; may be changed while the server runs."""
         self.model_listings = 0
         self.embedding_requests: list[dict[str, Any]] = []
         self._faults: dict[Endpoint, deque[_Fault]] = {
@@ -211,6 +215,12 @@ class FakeOpenAIServer:
         if not isinstance(messages, list) or not messages or not isinstance(model, str):
             return error_response(
                 400, "'model' and a non-empty 'messages' are required", "invalid_request_error"
+            )
+        if self.refuse_pictures and _has_picture(messages):
+            return error_response(
+                400,
+                "Invalid content type. image_url is only supported by certain models.",
+                "invalid_request_error",
             )
         if self.strict_models and model not in self.models:
             return error_response(
@@ -363,6 +373,15 @@ class FakeOpenAIServer:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+def _has_picture(messages: list[Any]) -> bool:
+    return any(
+        isinstance(part, dict) and part.get("type") == "image_url"
+        for message in messages
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for part in message["content"]
+    )
 
 
 def main() -> None:

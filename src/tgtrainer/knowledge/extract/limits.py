@@ -19,6 +19,7 @@ class Limits:
     max_pages: int = 500
     max_unpacked_bytes: int = 100 * 1024 * 1024  # what a DOCX/EPUB may unpack to
     max_scanned_pages: int = 100  # pages read by OCR, a few seconds each
+    ocr_languages: str = "eng"  # Tesseract's language names joined by "+": "eng+rus+deu"
 
 
 DEFAULT_LIMITS = Limits()
