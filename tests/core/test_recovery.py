@@ -25,7 +25,7 @@ def _recovery(
     return Recovery(
         ConversationStore(database),
         WorkStore(database),
-        AccessPolicy(allowed, frozenset()),
+        AccessPolicy(allowed, frozenset(), open_access=not allowed),  # no list: everyone
         window_seconds=window,
     )
 
