@@ -128,3 +128,8 @@ def sandbox(host: str, port: int | None) -> None:
 from tgtrainer.kb_cli import kb  # noqa: E402 - the group is attached after `main` exists
 
 main.add_command(kb)
+
+# -- offline fine-tuning: `tgtrainer train ...` --
+from tgtrainer.train_cli import train  # noqa: E402
+
+main.add_command(train)
