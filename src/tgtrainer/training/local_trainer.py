@@ -98,7 +98,7 @@ def load_trainable(gguf_path: Path, *, threads: int = 1) -> tuple[Any, Any]:
     from transformers import AutoConfig
 
     tokenizer = AutoTokenizer.from_pretrained(str(cache))
-    model = AutoModelForCausalLM.from_config(
+    model = AutoModelForCausalLM.from_config(  # type: ignore[no-untyped-call]
         AutoConfig.from_pretrained(str(cache)), dtype=torch.float32
     )
     load_model(model, str(cache / "model.safetensors"))
