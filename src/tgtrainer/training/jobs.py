@@ -95,15 +95,17 @@ def start_job(
     env = {**(environment if environment is not None else os.environ)}
     env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, HF_HUB_OFFLINE="1")
     with (log_dir / f"job-{job.id}.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tgtrainer.training.worker", str(job.id)],
+        # the launcher starts the worker in its own session, records its pid and exits: the
+        # worker outlives this process (Ctrl-C on the bar, a bot restart) and is nobody's zombie
+        subprocess.run(
+            [sys.executable, "-m", "tgtrainer.training.worker", "--launch", str(job.id)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,  # Ctrl-C on the CLI's bar does not kill the training
+            check=False,
+            timeout=120,
         )
-    store.mark_running(job.id, process.pid)
     started = store.get(job.id)
     assert started is not None
     return started

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,13 +67,13 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
     def phase(name: str, loss: float | None = None) -> None:
         store.progress(job.id, phase=name, step=0, total=0, loss=loss, seconds_left=None)
 
-    require_train_extra()
-    base = base_model_path(settings)
     examples = read_examples(Path(job.data_path))
     if job.validation_path:
         heldout, heldout_source = read_examples(Path(job.validation_path)), "validation file"
     else:
         examples, heldout, heldout_source = split_heldout(examples)
+    require_train_extra()
+    base = base_model_path(settings)
     phase("loading the model")
     model, tokenizer = load_trainable(base, threads=threads)
     loaded_s = time.monotonic() - started
@@ -142,12 +143,26 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
     store.finish(job.id, "kept", f"Kept adapter {adapter.id}: {figures_line}.", adapter.id)
 
 
+def launch(store: TrainingJobStore, job_id: int) -> None:
+    """Start the job's worker in a session of its own and record its pid."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tgtrainer.training.worker", str(job_id)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    store.mark_running(job_id, process.pid)
+    process.returncode = 0  # not ours to wait for: it outlives this launcher on purpose
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    os.nice(NICENESS)
     settings = load_settings()
     with Database(settings.database_path) as database:
         store = TrainingJobStore(database)
+        if argv[0] == "--launch":
+            launch(store, int(argv[1]))
+            return 0
+        os.nice(NICENESS)
         job = store.get(int(argv[0]))
         if job is None or not job.active:
             return 1
