@@ -176,7 +176,7 @@ def lora_weights(model: Any) -> dict[str, Any]:
     """peft's LoRA tensors as float32 numpy arrays, by state-dict name."""
     from peft import get_peft_model_state_dict
 
-    state = get_peft_model_state_dict(model)
+    state = get_peft_model_state_dict(model, save_embedding_layers=False)
     return {name: tensor.detach().float().numpy() for name, tensor in state.items()}
 
 
