@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tgtrainer.llm.weights import bundled_model_path
+from tgtrainer.training.chat_data import tokenize_all
 from tgtrainer.training.heldout import llama_loss, open_llama
 from tgtrainer.training.local_trainer import (
     TrainOptions,
@@ -23,7 +24,6 @@ from tgtrainer.training.local_trainer import (
 )
 
 pytest.importorskip("peft", reason="the train extra is not installed")
-from tgtrainer.training.chat_data import tokenize_all  # noqa: E402
 
 EXAMPLES = [
     [
@@ -42,10 +42,11 @@ def test_a_trained_adapter_changes_what_llama_cpp_computes(tmp_path: Path) -> No
     examples = tokenize_all(tokenizer, EXAMPLES, max_tokens=64)
     assert len(examples) == 4
     options = TrainOptions(max_steps=3, learning_rate=1e-3, threads=2)
-    result = train_lora(add_lora(model, options), examples, options)
+    peft_model = add_lora(model, options)
+    result = train_lora(peft_model, examples, options)
     assert result.steps == 3
     adapter = tmp_path / "adapter.gguf"
-    names = export_adapter(model, base, adapter, options)
+    names = export_adapter(peft_model, base, adapter, options)
     assert "blk.23.attn_output.weight.lora_b" in names and len(names) == 24 * 4 * 2
 
     plain = open_llama(base, None, n_ctx=128, threads=2)
