@@ -94,14 +94,8 @@ def load_trainable(gguf_path: Path, *, threads: int = 1) -> tuple[Any, Any]:
             raise UnsupportedModelError(f"{gguf_path.name}: {error}") from error
         _save_cache(model, tokenizer, cache, stamp)
         return model, tokenizer
-    from safetensors.torch import load_model
-    from transformers import AutoConfig
-
     tokenizer = AutoTokenizer.from_pretrained(str(cache))
-    model = AutoModelForCausalLM.from_config(  # type: ignore[no-untyped-call]
-        AutoConfig.from_pretrained(str(cache)), dtype=torch.float32
-    )
-    load_model(model, str(cache / "model.safetensors"))
+    model = AutoModelForCausalLM.from_pretrained(str(cache), dtype=torch.float32)
     return model, tokenizer
 
 
@@ -116,7 +110,7 @@ def _save_cache(model: Any, tokenizer: Any, cache: Path, stamp: str) -> None:
     config.pop("quantization_config", None)
     type(model.config).from_dict(config).save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    save_model(model, str(partial / "model.safetensors"))
+    save_model(model, str(partial / "model.safetensors"), metadata={"format": "pt"})
     (partial / "stamp").write_text(stamp)
     shutil.rmtree(cache, ignore_errors=True)
     partial.rename(cache)
