@@ -70,3 +70,22 @@ def test_registry_versions_adapters_and_names_the_default(tmp_path: Path) -> Non
     with pytest.raises(KeyError):
         registry.set_default("missing")
     assert registry.get("../a1") is None
+
+
+def test_without_the_extra_training_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from tgtrainer.training.errors import TrainExtraMissingError
+    from tgtrainer.training.local_trainer import require_train_extra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "peft" else real(name)
+    )
+    with pytest.raises(TrainExtraMissingError) as raised:
+        require_train_extra()
+    assert (
+        str(raised.value)
+        == 'Offline training needs the train extra: pip install "tgtrainer[train]".'
+    )
+    assert raised.value.detail == "missing: peft"

@@ -7,6 +7,7 @@ Needs the `train` extra (torch, transformers, peft, gguf); `require_train_extra(
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import shutil
 import time
@@ -19,17 +20,14 @@ from tgtrainer.training.chat_data import TokenizedExample
 from tgtrainer.training.errors import TrainExtraMissingError, UnsupportedModelError
 
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
+TRAIN_PACKAGES = ("torch", "transformers", "peft", "gguf")
 
 
 def require_train_extra() -> None:
     """Raise `TrainExtraMissingError` (its sentence says what to install) without the extra."""
-    try:
-        import gguf  # noqa: F401
-        import peft  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as error:
-        raise TrainExtraMissingError(str(error)) from error
+    missing = [name for name in TRAIN_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise TrainExtraMissingError(f"missing: {', '.join(missing)}")
 
 
 @dataclass(frozen=True, slots=True)
