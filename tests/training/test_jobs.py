@@ -144,3 +144,21 @@ def test_cli_status_and_cancel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert listing.output == "* base\n"
     refused = runner.invoke(main, ["train", "use", "nope"])
     assert refused.exit_code == 1 and "No adapter 'nope'" in refused.output
+
+
+def test_a_cancel_between_phases_stops_the_worker_before_the_next(tmp_path: Path) -> None:
+    from tgtrainer.config import Settings
+    from tgtrainer.training.worker import JobCancelledError, run_job
+
+    data = tmp_path / "train.jsonl"
+    data.write_text(
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}',
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "never-loaded.gguf")
+    with Database(tmp_path / "tgtrainer.sqlite3") as database:
+        store = TrainingJobStore(database)
+        job = store.create(str(data), None, JobOptions().to_json())
+        store.request_cancel(job.id)
+        with pytest.raises(JobCancelledError, match="Cancelled before loading the model"):
+            run_job(settings, store, job)

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 NICENESS = 10
 
 
+class JobCancelledError(Exception):
+    """`train cancel` arrived between two phases of the job."""
+
+
 def base_model_path(settings: Settings) -> Path:
     if settings.llm_model_path is not None:
         return settings.llm_model_path
@@ -64,8 +68,10 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
     threads = train.threads
     started = time.monotonic()
 
-    def phase(name: str, loss: float | None = None) -> None:
-        store.progress(job.id, phase=name, step=0, total=0, loss=loss, seconds_left=None)
+    def phase(name: str) -> None:
+        if store.cancel_requested(job.id):
+            raise JobCancelledError(f"Cancelled before {name}.")
+        store.progress(job.id, phase=name, step=0, total=0, loss=None, seconds_left=None)
 
     examples = read_examples(Path(job.data_path))
     if job.validation_path:
@@ -169,6 +175,8 @@ def main(argv: list[str]) -> int:
         store.mark_running(job.id, os.getpid())
         try:
             run_job(settings, store, job)
+        except JobCancelledError as cancelled:
+            store.finish(job.id, "cancelled", str(cancelled))
         except UserFacingError as error:
             log.error("job %s failed: %s", job.id, error.detail or error)
             store.finish(job.id, "failed", str(error))
