@@ -7,7 +7,7 @@ and its paraphrase is asked through llama.cpp (greedy), and a reply counts as re
 holds the fact's key; numbers and codes are reported apart from words. The 30 unrelated general
 questions' loss (the base model's own answers, measured by llama.cpp) shows what was forgotten.
 
-    python -m bench.training [--epochs 6] [--max-steps N]
+    python -m bench.training [--epochs 6] [--max-steps N] [--limit N]
 
 Printed and written to bench/results/training.json.
 """
@@ -76,10 +76,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N facts (a trial).")
     args = parser.parse_args()
     threads = default_threads()
     evaluation = json.loads(EVAL.read_text("utf-8"))
-    facts, general = evaluation["facts"], evaluation["general_questions"]
+    facts = evaluation["facts"][: args.limit]
+    general = evaluation["general_questions"][: args.limit]
     started = time.monotonic()
     base = bundled_model_path(args.data_dir)
     llama = open_llama(base, None, n_ctx=512, threads=threads)
