@@ -28,6 +28,7 @@ LATER_TABLES = {
     "access_grants",
     "access_pairing",
     "usage_daily",
+    "training_jobs",
 }
 """Tables the migrations after the first one make."""
 
