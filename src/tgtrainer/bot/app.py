@@ -18,10 +18,12 @@ from telegram.ext import (
 
 from tgtrainer.bot.access import AccessHandlers
 from tgtrainer.bot.commands import COMMANDS
-from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.handlers import Handlers
+from tgtrainer.bot.models import ModelHandlers
 from tgtrainer.bot.privacy import PrivacyHandlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.running import CANCEL_COMMAND
+from tgtrainer.bot.training import ProgressMessages
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
 from tgtrainer.bot.voice_reply import VoiceReplies
@@ -48,12 +50,13 @@ def build_application(
     handlers: Handlers | None = None,
     training: Training | None = None,
     privacy: Privacy | None = None,
+    training_progress: ProgressMessages | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts.
 
     With `recovery`, documents and voice notes in progress are recorded. `handlers` (see
     `make_handlers`) is passed by a caller that uses them too. `privacy` None: no /forget_me on
-    this server.
+    this server. `training_progress`: the progress messages the job watcher edits too.
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
@@ -93,7 +96,7 @@ def build_application(
     if training is not None:  # /train and its buttons: before /unknown
         from tgtrainer.bot.training import TrainingHandlers
 
-        TrainingHandlers(training).register(application)
+        TrainingHandlers(training, training_progress).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
@@ -109,10 +112,9 @@ def build_application(
             CommandHandler("start", handlers.start),
             CommandHandler("help", handlers.help),
             CommandHandler("reset", handlers.reset),
-            CommandHandler("model", handlers.model),
             CommandHandler("system", handlers.system),
             CommandHandler(CANCEL_COMMAND, handlers.cancel),
-            CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
+            *ModelHandlers(assistant).handlers(),
             *(_voice_handlers(settings, handlers, voice, recovery) if voice is not None else []),
             MessageHandler(filters.COMMAND, handlers.unknown_command),
             MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),

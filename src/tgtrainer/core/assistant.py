@@ -23,14 +23,31 @@ MAX_SYSTEM_PROMPT_CHARS = 4000
 conversation and the documents' passages."""
 
 
+NO_ADAPTERS = "There are no trained adapters here."
+
+
 class SystemPromptTooLongError(UserFacingError):
     """A chat's own system prompt over `MAX_SYSTEM_PROMPT_CHARS`; the sentence gives both sizes."""
 
 
 class FineTunedModels(Protocol):
-    """Where the models fine-tuning made come from (`core.training.Training`)."""
+    """Where the models fine-tuning made come from (`core.training.Training`): a service's
+    fine-tuned models, or the local model's kept adapters, one of which may be everyone's
+    default."""
 
     def fine_tuned_models(self) -> list[str]: ...
+
+    def adapters(self) -> list[str]:
+        """The names among `fine_tuned_models` that are adapters on the base model."""
+        ...
+
+    def default_model(self) -> str | None:
+        """The adapter chats without a choice of their own use; None: the base model."""
+        ...
+
+    def set_default_model(self, user_id: int | None, adapter: str | None) -> None:
+        """Admins only: `adapter` (None: the base) becomes everyone's default."""
+        ...
 
 
 class Turn:
@@ -57,7 +74,9 @@ class Turn:
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
         quotas: Quotas | None = None,
+        adapter: str | None = None,
     ) -> None:
+        """`adapter`: `model_name` is an adapter on the default (base) model."""
         self._store = store
         self._quotas = quotas
         self._answer_log = answer_log
@@ -71,7 +90,9 @@ class Turn:
         self._budget = model.context_tokens - model.max_reply_tokens
         self.prompt = fit_to_context(system_prompt, history, model.count_tokens, self._budget)
         self.model_name = model_name
-        self.answered_by: str | None = model_name  # the model's name, once it has answered
+        self.adapter = adapter
+        # the model's name, once it has answered (an adapter's base is the backend's default)
+        self.answered_by: str | None = None if adapter is not None else model_name
         self.text = ""
         self._grounder = grounder
         self.grounding: Grounding | None = None
@@ -142,6 +163,7 @@ class Turn:
                     telegram_message_ids[-1] if telegram_message_ids else None,
                     [{"role": m.role, "content": m.content} for m in self.prompt],
                     self.answered_by,
+                    adapter=self.adapter,
                     sources=[asdict(passage) for passage in passages],
                 )
             )
@@ -192,6 +214,7 @@ class Assistant:
             return None
         if self.quotas is not None:
             self.quotas.count_message(user.id)
+        model_name = self._store.settings(chat.id).model or self._default_adapter()
         history = [
             ChatMessage(stored.role, stored.text)
             for stored in self._store.history(chat.id, HISTORY_ROWS)
@@ -206,10 +229,11 @@ class Assistant:
             incoming.id,
             history,
             self.system_prompt(chat),
-            self._store.settings(chat.id).model,
+            model_name,
             self.grounder,
             self._answer_log,
             self.quotas,
+            model_name if model_name in self._adapters() else None,
         )
 
     def receive(self, chat: ChatRef, user: UserRef, text: str, message_id: int) -> None:
@@ -240,9 +264,30 @@ class Assistant:
         tuned = self._fine_tuned.fine_tuned_models() if self._fine_tuned is not None else []
         return names + [name for name in tuned if name not in names]
 
+    def _adapters(self) -> list[str]:
+        return self._fine_tuned.adapters() if self._fine_tuned is not None else []
+
+    def _default_adapter(self) -> str | None:
+        return self._fine_tuned.default_model() if self._fine_tuned is not None else None
+
+    async def default_model(self) -> str:
+        """What chats without a choice of their own use: the default adapter, else the base."""
+        return self._default_adapter() or (await self.available_models())[0]
+
     async def current_model(self, chat: ChatRef) -> str:
         chosen = self._store.settings(chat.id).model
-        return chosen if chosen is not None else (await self.available_models())[0]
+        return chosen if chosen is not None else await self.default_model()
+
+    def adapters(self) -> list[str]:
+        """The kept adapters among `available_models` (an admin may make one the default)."""
+        return self._adapters()
+
+    def set_default_model(self, user: UserRef, adapter: str | None) -> None:
+        """Make `adapter` everyone's default, or roll back to the base model (None). Raises
+        `TrainingAdminOnlyError` for anyone but an admin."""
+        if self._fine_tuned is None:
+            raise UserFacingError("no fine-tuned models", user_message=NO_ADAPTERS)
+        self._fine_tuned.set_default_model(user.id, adapter)
 
     async def choose_model(self, chat: ChatRef, name: str) -> bool:
         """Use model `name` in this chat from now on; False if the backend does not offer it."""

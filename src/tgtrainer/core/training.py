@@ -128,6 +128,11 @@ class Training:
         self._max_tokens = max_tokens
         self._price = price_per_million
 
+    @property
+    def shows_progress(self) -> bool:
+        """Whether jobs report progress worth showing as they go (offline ones do)."""
+        return self._adapters is not None
+
     def _check(self, user_id: int | None) -> None:
         """`user_id` None is the command line: the operator."""
         if user_id is not None and not self._access.is_admin(user_id):
