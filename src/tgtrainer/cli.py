@@ -187,7 +187,7 @@ from tgtrainer.dataset_cli import dataset  # noqa: E402 - attached after `main` 
 
 main.add_command(dataset)
 
-# -- fine-tuning jobs: `tgtrainer train ...` --
+# -- fine-tuning, offline and through a service: `tgtrainer train ...` --
 from tgtrainer.train_cli import train  # noqa: E402 - attached after `main` exists
 
 main.add_command(train)

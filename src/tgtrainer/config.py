@@ -86,7 +86,18 @@ class Settings(BaseSettings):
         default=False, description="Show the 👍 / 👎 buttons under answers in groups too."
     )
 
-    # -- fine-tuning through an OpenAI-compatible service (training/openai_finetune.py) --
+    # -- fine-tuning: offline (training/local_backend.py) or through a service (openai_finetune) --
+    finetune_backend: str = Field(
+        default="",
+        description="local, openai, or package.module:factory (a FineTuner of your own); "
+        "empty: the chat model's backend (LLM_BACKEND).",
+    )
+    train_progress_seconds: float = Field(
+        default=5.0,
+        ge=0.1,
+        le=600,
+        description="How often an offline job's progress message is updated, at most.",
+    )
     finetune_base_model: str = Field(
         default="", description="Model to fine-tune; empty: LLM_MODEL (or the backend's default)."
     )

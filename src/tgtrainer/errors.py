@@ -30,6 +30,10 @@ and the log the traceback. The tree (the sentence each class says unless raised 
      |    +-- NothingToTrainError        no rated or corrected answers yet
      |    +-- TrainingNotConfiguredError no fine-tuning backend for these settings
      |    +-- UnknownJobError            no such job
+     |    +-- TrainExtraMissingError     offline training without the `train` extra
+     |    +-- TrainingDataError          a JSONL that is not chat fine-tuning data (names the line)
+     |    +-- UnsupportedModelError      a GGUF transformers cannot load (another architecture)
+     |    +-- TrainingBusyError          an offline job is already running
      +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
      +-- core.training.TrainingAdminOnlyError  "Only the bot's admins can train the model."
 """

@@ -17,7 +17,7 @@ from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.dialogue import DialogueLog
 from tgtrainer.storage.finetune_jobs import FineTuneJobStore
 from tgtrainer.testing.scripted_model import ScriptedChatModel
-from tgtrainer.training.base import JobEvent, JobRequest, JobStatus
+from tgtrainer.training.base import Estimate, JobEvent, JobRequest, JobStatus
 from tgtrainer.training.errors import (
     FineTuningUnavailableError,
     NothingToTrainError,
@@ -38,6 +38,9 @@ class StubTuner:
         self.states: dict[str, JobStatus] = {}
         self.failure: Exception | None = None
         self.closed = False
+
+    def estimate(self, request: JobRequest) -> Estimate:
+        return Estimate()
 
     async def start(self, request: JobRequest) -> JobStatus:
         self.requests.append(request)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import BotProcess, running_bot
 from tests.e2e.test_feedback import ask, labels, press
-from tgtrainer.bot.handlers import MODEL_CALLBACK
+from tgtrainer.bot.models import MODEL_CALLBACK
 from tgtrainer.bot.rating_buttons import GOOD_DATA
 from tgtrainer.bot.training import NO_DATA, NOT_STARTED, START_DATA
 from tgtrainer.sandbox import SandboxClient, SandboxServer

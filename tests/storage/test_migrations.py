@@ -29,6 +29,7 @@ LATER_TABLES = {
     "access_pairing",
     "usage_daily",
     "message_pictures",
+    "training_jobs",
 }
 """Tables the migrations after the first one make."""
 

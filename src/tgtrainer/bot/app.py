@@ -20,12 +20,14 @@ from telegram.ext import (
 from tgtrainer.bot.access import AccessHandlers
 from tgtrainer.bot.buttons import UnusablePressHandler, unknown_press_handler
 from tgtrainer.bot.commands import COMMANDS
-from tgtrainer.bot.handlers import MODEL_CALLBACK, Handlers
+from tgtrainer.bot.handlers import Handlers
 from tgtrainer.bot.incoming import check_sender
+from tgtrainer.bot.models import ModelHandlers
 from tgtrainer.bot.polling import SkippingUpdatesRequest
 from tgtrainer.bot.privacy import PrivacyHandlers
 from tgtrainer.bot.rate_limit import RETRIES, RateLimiter
 from tgtrainer.bot.running import CANCEL_COMMAND
+from tgtrainer.bot.training import ProgressMessages
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.voice import LANGUAGE_CALLBACK, MEDIA, VOICE_CALLBACK, VoiceHandlers
 from tgtrainer.bot.voice_reply import VoiceReplies
@@ -54,13 +56,14 @@ def build_application(
     training: Training | None = None,
     privacy: Privacy | None = None,
     photos: Photos | None = None,
+    training_progress: ProgressMessages | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `run_polling()`; it registers its command menu when it starts.
 
     With `recovery`, documents and voice notes in progress are recorded; with `photos`, photos
     are looked at by the model when it sees pictures (else their text is learned). `handlers` (see
     `make_handlers`) is passed by a caller that uses them too. `privacy` None: no /forget_me on
-    this server.
+    this server. `training_progress`: the progress messages the job watcher edits too.
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to run the bot")
@@ -104,7 +107,7 @@ def build_application(
     if training is not None:  # /train and its buttons: before /unknown
         from tgtrainer.bot.training import TrainingHandlers
 
-        TrainingHandlers(training).register(application)
+        TrainingHandlers(training, training_progress).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
         from tgtrainer.bot.documents import DocumentHandlers
 
@@ -125,10 +128,9 @@ def build_application(
             CommandHandler("start", handlers.start),
             CommandHandler("help", handlers.help),
             CommandHandler("reset", handlers.reset),
-            CommandHandler("model", handlers.model),
             CommandHandler("system", handlers.system),
             CommandHandler(CANCEL_COMMAND, handlers.cancel),
-            CallbackQueryHandler(handlers.model_chosen, pattern=f"^{MODEL_CALLBACK}"),
+            *ModelHandlers(assistant).handlers(),
             *(_voice_handlers(settings, handlers, voice, recovery) if voice is not None else []),
             MessageHandler(filters.COMMAND, handlers.unknown_command),
             MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),

@@ -9,12 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ContextTypes
 
-from tgtrainer.bot.buttons import show_in_menu
 from tgtrainer.bot.commands import GREETING, help_text
 from tgtrainer.bot.incoming import chat_of, incoming_of
 from tgtrainer.bot.rating_buttons import rating_buttons
@@ -33,7 +32,6 @@ from tgtrainer.llm import ModelError
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-MODEL_CALLBACK = "model:"
 EMPTY_ANSWER = "The model gave an empty answer. Try rephrasing your message."
 INTERNAL_ERROR = "Something went wrong on my side. Please try again."
 NOT_TEXT = "I can read text messages. Send me your question as text."
@@ -140,46 +138,6 @@ class Handlers:
         assert update.effective_message is not None
         self._assistant.reset(chat_ref(update))
         await update.effective_message.reply_text("Done: a new conversation starts now.")
-
-    async def model(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        chat = chat_ref(update)
-        names = await self._assistant.available_models()
-        current = await self._assistant.current_model(chat)
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    ("✓ " if name == current else "") + name,
-                    callback_data=_model_callback_data(name, index),
-                )
-            ]
-            for index, name in enumerate(names)
-        ]
-        await message.reply_text(
-            f"This chat uses {current}. Pick a model:", reply_markup=InlineKeyboardMarkup(buttons)
-        )
-
-    async def model_chosen(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        assert query is not None and query.data is not None
-        chat = chat_ref(update)
-        choice = query.data.removeprefix(MODEL_CALLBACK)
-        names = await self._assistant.available_models()
-        index = choice[1:]
-        name = (
-            names[int(index)]
-            if choice.startswith("#")
-            and index.isascii()
-            and index.isdigit()
-            and int(index) < len(names)
-            else choice
-        )
-        if not await self._assistant.choose_model(chat, name):
-            await query.answer("That model is no longer offered; send /model again.")
-            return
-        await query.answer(f"Model: {name}")
-        await show_in_menu(query, f"This chat now uses {name}.")
 
     async def system(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -442,13 +400,3 @@ async def _tell_failure(update: Update, context: Context, sentence: str | None) 
         return
     if update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, sentence)
-
-
-def _model_callback_data(name: str, index: int) -> str:
-    data = MODEL_CALLBACK + name
-    # Telegram allows 64 bytes of callback data; long names travel as their index.
-    return (
-        data
-        if len(data.encode()) <= 64 and not name.startswith("#")
-        else f"{MODEL_CALLBACK}#{index}"
-    )

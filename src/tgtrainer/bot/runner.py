@@ -14,7 +14,7 @@ from telegram.ext import Application
 from tgtrainer.bot.app import ALLOWED_UPDATES, build_application, make_handlers
 from tgtrainer.bot.handlers import Handlers
 from tgtrainer.bot.recovery import clear_temporary_files, start_recovery
-from tgtrainer.bot.training import stop_watching, watch_jobs
+from tgtrainer.bot.training import ProgressMessages, stop_watching, watch_jobs
 from tgtrainer.bot.updates import PerChatUpdateProcessor
 from tgtrainer.bot.webhook import WebhookConfig, WebhookServer
 from tgtrainer.config import ConfigurationError, Settings
@@ -44,7 +44,7 @@ from tgtrainer.storage.pictures import PictureStore
 from tgtrainer.storage.usage import UsageStore
 from tgtrainer.storage.voice_settings import VoiceSettingsStore
 from tgtrainer.storage.work import WorkStore
-from tgtrainer.training.factory import build_remote_fine_tuner
+from tgtrainer.training.factory import build_fine_tuner
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -97,7 +97,7 @@ async def run_bot(
     voice = Voice(settings, VoiceSettingsStore(database), stt, tts, quotas)
     conversations = ConversationStore(database)
     answer_log = AnswerLogStore(database)
-    training = build_training(settings, database, access, build_remote_fine_tuner(settings))
+    training = build_training(settings, database, access, build_fine_tuner(settings))
     teaching = Teaching(library, access, PendingTeachStore(database), sources, quotas=quotas)
     photos = Photos(settings, teaching)
     assistant = Assistant(
@@ -123,6 +123,7 @@ async def run_bot(
     clear_temporary_files(settings.temp_dir)
     await asyncio.to_thread(warn_missing_ocr_languages, settings.ocr_languages)
     handlers = make_handlers(settings, assistant, voice, feedback)
+    progress = ProgressMessages()
     application = build_application(
         settings,
         assistant,
@@ -134,6 +135,7 @@ async def run_bot(
         training=training,
         privacy=privacy,
         photos=photos,
+        training_progress=progress,
     )
     try:
         async with application:  # initialize() now, shutdown() on the way out
@@ -145,6 +147,7 @@ async def run_bot(
                 handlers,
                 recovery,
                 training,
+                progress,
                 webhook,
                 drop_pending_updates,
             )
@@ -173,6 +176,7 @@ async def _serve_until(
     handlers: Handlers,
     recovery: Recovery,
     training: Training,
+    progress: ProgressMessages,
     webhook: WebhookConfig | None,
     drop_pending_updates: bool,
 ) -> None:
@@ -199,8 +203,12 @@ async def _serve_until(
             )
             log.info("polling %s for updates", settings.telegram_api_url)
         warm_up = asyncio.create_task(_warm_up(model))
+        # an offline job's progress is shown as it goes: ask it more often than a service
+        interval = settings.finetune_poll_seconds
+        if training.shows_progress:
+            interval = min(interval, settings.train_progress_seconds)
         watcher = asyncio.create_task(
-            watch_jobs(application.bot, training, settings.finetune_poll_seconds, stop)
+            watch_jobs(application.bot, training, interval, stop, progress)
         )
         await stop.wait()
         log.info("stopping: finishing replies in flight")

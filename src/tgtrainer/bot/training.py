@@ -1,5 +1,6 @@
 """Training in Telegram: /train (with a confirmation), /train_status, /train_cancel, and the
-background task that follows running jobs and tells their outcome.
+background task that follows running jobs, shows an offline job's progress in one message edited
+in place, and tells each job's outcome.
 
 Every rule (who may train, on what, who is told) is `core.training.Training`'s; refusals and
 failures are `UserFacingError`s told by `Handlers.on_error`.
@@ -17,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.status import StatusMessage
-from tgtrainer.core.training import Training, job_lines
+from tgtrainer.core.training import ProgressNotice, Training, job_lines
 from tgtrainer.training.base import Method
 
 log = logging.getLogger(__name__)
@@ -26,19 +27,50 @@ TRAIN_CALLBACK = "train:"
 START_DATA = {"supervised": f"{TRAIN_CALLBACK}go:supervised", "dpo": f"{TRAIN_CALLBACK}go:dpo"}
 NO_DATA = f"{TRAIN_CALLBACK}no"
 NOT_STARTED = "Not started."
-STARTING = "Uploading the dataset and creating the fine-tuning job…"
+STARTING = "Starting the fine-tuning job…"
 NO_JOBS = "No fine-tuning jobs yet: /train starts one."
 NOTHING_RUNNING = "No fine-tuning job is running."
 STOP_WAIT_SECONDS = 10.0
+STOPPING = "stopping (at its next step)"
 
 
 def _method(argument: str) -> Method:
     return "dpo" if argument.strip().lower() == "dpo" else "supervised"
 
 
+class ProgressMessages:
+    """Which message shows each running job's progress: the one its Start was pressed on, or,
+    after a restart, a new one. Edited only when its text changes."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, tuple[int, int, str]] = {}  # job -> chat, message, text
+
+    def adopt(self, job_id: str, message: Message, text: str) -> None:
+        self._shown[job_id] = (message.chat_id, message.message_id, text)
+
+    async def show(self, bot: Bot, notice: ProgressNotice) -> None:
+        chat_id, message_id, text = self._shown.get(notice.job_id, (notice.chat_id, 0, ""))
+        if text == notice.text:
+            return
+        try:
+            if message_id:
+                await bot.edit_message_text(notice.text, chat_id=chat_id, message_id=message_id)
+            else:
+                message_id = (await bot.send_message(chat_id, notice.text)).message_id
+        except TelegramError as error:  # shown at the next round, or never: the outcome counts
+            log.warning("showing the progress of %s failed: %s", notice.job_id, error)
+            return
+        self._shown[notice.job_id] = (chat_id, message_id, notice.text)
+
+    def forget_all_but(self, job_ids: set[str]) -> None:
+        for job_id in set(self._shown) - job_ids:
+            del self._shown[job_id]
+
+
 class TrainingHandlers:
-    def __init__(self, training: Training) -> None:
+    def __init__(self, training: Training, progress: ProgressMessages | None = None) -> None:
         self._training = training
+        self._progress = progress if progress is not None else ProgressMessages()
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the catch-all for unknown commands."""
@@ -56,7 +88,8 @@ class TrainingHandlers:
         message = update.effective_message
         assert message is not None
         method = _method(command_argument(message))
-        plan = self._training.plan(user_ref(update).id, method)
+        # the offline backend's check imports transformers (seconds): off the event loop
+        plan = await asyncio.to_thread(self._training.plan, user_ref(update).id, method)
         buttons = InlineKeyboardMarkup(
             [
                 [
@@ -65,7 +98,8 @@ class TrainingHandlers:
                 ]
             ]
         )
-        await message.reply_text(f"{plan.summary()} Start?", reply_markup=buttons)
+        preview = "".join(f"\n{line}" for line in plan.preview())
+        await message.reply_text(f"{plan.summary()}{preview}\nStart?", reply_markup=buttons)
 
     async def pressed(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -79,18 +113,21 @@ class TrainingHandlers:
             return
         method: Method = "dpo" if query.data == START_DATA["dpo"] else "supervised"
         user = user_ref(update)
-        self._training.plan(user.id, method)  # refuses before anything changes
+        await asyncio.to_thread(self._training.plan, user.id, method)  # refuses first
         await query.answer()
         status = StatusMessage.adopt(
             update, context, query.message, failure="The fine-tuning job could not be started."
         )
         await query.edit_message_text(STARTING)  # the buttons go: one press, one job
         job = await self._training.start(user.id, chat_ref(update).id, method)
-        await status.finish(
+        shown = (
             f"Started fine-tuning job {job.job_id}: {job.method} on {job.base_model} with "
             f"{job.examples} examples. I will tell you here when it ends; /train_status shows "
             "how it goes."
         )
+        await status.finish(shown)
+        if self._training.shows_progress:  # this message becomes the job's progress
+            self._progress.adopt(job.job_id, query.message, shown)
 
     async def status(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -109,16 +146,32 @@ class TrainingHandlers:
         if not cancelled:
             await message.reply_text(NOTHING_RUNNING)
             return
-        await message.reply_text("\n".join(f"{job.job_id}: {job.state}" for job in cancelled))
+        await message.reply_text(
+            "\n".join(
+                f"{job.job_id}: {job.state if job.finished else STOPPING}" for job in cancelled
+            )
+        )
 
 
-async def watch_jobs(bot: Bot, training: Training, interval: float, stop: asyncio.Event) -> None:
-    """Until `stop` is set: every `interval` seconds, ask how running jobs do, and tell each
-    finished one's outcome once (a chat that cannot be reached is given up on; a network
-    failure is retried at the next round)."""
+async def watch_jobs(
+    bot: Bot,
+    training: Training,
+    interval: float,
+    stop: asyncio.Event,
+    progress: ProgressMessages | None = None,
+) -> None:
+    """Until `stop` is set: every `interval` seconds, ask how running jobs do, show their
+    progress, and tell each finished one's outcome once (a chat that cannot be reached is given
+    up on; a network failure is retried at the next round)."""
+    progress = progress if progress is not None else ProgressMessages()
     while not stop.is_set():
         try:
-            for notice in await training.poll():
+            notices = await training.poll()
+            running = training.progress_notices()
+            for shown in running:
+                await progress.show(bot, shown)
+            progress.forget_all_but({shown.job_id for shown in running})
+            for notice in notices:
                 if await _tell(bot, notice.chat_ids, notice.text):
                     training.told(notice.job_id)
         except Exception:  # the bot must keep running; the next round tries again
@@ -146,4 +199,4 @@ async def stop_watching(watcher: asyncio.Task[None]) -> None:
         await asyncio.wait_for(watcher, STOP_WAIT_SECONDS)
 
 
-__all__ = ["TrainingHandlers", "stop_watching", "watch_jobs"]
+__all__ = ["ProgressMessages", "TrainingHandlers", "stop_watching", "watch_jobs"]

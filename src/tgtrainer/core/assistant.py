@@ -25,14 +25,31 @@ MAX_SYSTEM_PROMPT_CHARS = 4000
 conversation and the documents' passages."""
 
 
+NO_ADAPTERS = "There are no trained adapters here."
+
+
 class SystemPromptTooLongError(UserFacingError):
     """A chat's own system prompt over `MAX_SYSTEM_PROMPT_CHARS`; the sentence gives both sizes."""
 
 
 class FineTunedModels(Protocol):
-    """Where the models fine-tuning made come from (`core.training.Training`)."""
+    """Where the models fine-tuning made come from (`core.training.Training`): a service's
+    fine-tuned models, or the local model's kept adapters, one of which may be everyone's
+    default."""
 
     def fine_tuned_models(self) -> list[str]: ...
+
+    def adapters(self) -> list[str]:
+        """The names among `fine_tuned_models` that are adapters on the base model."""
+        ...
+
+    def default_model(self) -> str | None:
+        """The adapter chats without a choice of their own use; None: the base model."""
+        ...
+
+    def set_default_model(self, user_id: int | None, adapter: str | None) -> None:
+        """Admins only: `adapter` (None: the base) becomes everyone's default."""
+        ...
 
 
 class Turn:
@@ -59,11 +76,13 @@ class Turn:
         grounder: Grounder | None = None,
         answer_log: AnswerLogStore | None = None,
         quotas: Quotas | None = None,
+        adapter: str | None = None,
         *,
         photos: Photos | None = None,
         picture: Picture | None = None,
     ) -> None:
-        """`photos` and `picture`: see `core.photos`; `picture` is what this message shows."""
+        """`adapter`: `model_name` is an adapter on the default (base) model. `photos` and
+        `picture`: see `core.photos`; `picture` is what this message shows."""
         self._store = store
         self._quotas = quotas
         self._answer_log = answer_log
@@ -79,8 +98,10 @@ class Turn:
         self._chat_model = model_name
         self._photos = photos
         self._picture = picture
+        self.adapter = adapter
         self.model_name = self._model_for_prompt()
-        self.answered_by: str | None = self.model_name  # the model's name, once it has answered
+        # the model's name, once it has answered (an adapter's base is the backend's default)
+        self.answered_by: str | None = None if adapter is not None else self.model_name
         self.text = ""
         self._grounder = grounder
         self.grounding: Grounding | None = None
@@ -193,6 +214,7 @@ class Turn:
                     telegram_message_ids[-1] if telegram_message_ids else None,
                     [{"role": m.role, "content": m.content} for m in self.prompt],
                     self.answered_by,
+                    adapter=self.adapter,
                     sources=[asdict(passage) for passage in passages],
                 )
             )
@@ -261,7 +283,7 @@ class Assistant:
             self.quotas.count_message(user.id)
         if picture is not None and self._pictures is not None:
             self._pictures.save(incoming.id, picture.image.media_type, picture.image.data)
-        model_name = self._store.settings(chat.id).model
+        model_name = self._store.settings(chat.id).model or self._default_adapter()
         stored = [m for m in self._store.history(chat.id, HISTORY_ROWS) if m.id <= incoming.id]
         return Turn(
             self._store,
@@ -276,6 +298,7 @@ class Assistant:
             self.grounder if grounded else None,
             self._answer_log,
             self.quotas,
+            model_name if model_name in self._adapters() else None,
             photos=self._photos,
             picture=picture,
         )
@@ -329,9 +352,30 @@ class Assistant:
         tuned = self._fine_tuned.fine_tuned_models() if self._fine_tuned is not None else []
         return names + [name for name in tuned if name not in names]
 
+    def _adapters(self) -> list[str]:
+        return self._fine_tuned.adapters() if self._fine_tuned is not None else []
+
+    def _default_adapter(self) -> str | None:
+        return self._fine_tuned.default_model() if self._fine_tuned is not None else None
+
+    async def default_model(self) -> str:
+        """What chats without a choice of their own use: the default adapter, else the base."""
+        return self._default_adapter() or (await self.available_models())[0]
+
     async def current_model(self, chat: ChatRef) -> str:
         chosen = self._store.settings(chat.id).model
-        return chosen if chosen is not None else (await self.available_models())[0]
+        return chosen if chosen is not None else await self.default_model()
+
+    def adapters(self) -> list[str]:
+        """The kept adapters among `available_models` (an admin may make one the default)."""
+        return self._adapters()
+
+    def set_default_model(self, user: UserRef, adapter: str | None) -> None:
+        """Make `adapter` everyone's default, or roll back to the base model (None). Raises
+        `TrainingAdminOnlyError` for anyone but an admin."""
+        if self._fine_tuned is None:
+            raise UserFacingError("no fine-tuned models", user_message=NO_ADAPTERS)
+        self._fine_tuned.set_default_model(user.id, adapter)
 
     async def choose_model(self, chat: ChatRef, name: str) -> bool:
         """Use model `name` in this chat from now on; False if the backend does not offer it."""

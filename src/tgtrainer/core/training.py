@@ -4,11 +4,18 @@ The rules, all of them here:
 - Only admins (`ADMIN_USER_IDS`) start, cancel or look at fine-tuning jobs in Telegram; the
   command line is the operator and may always.
 - A job trains on the dataset `tgtrainer dataset build` would write with its defaults (answers
-  rated 👍 or corrected, deduplicated, checked); `dpo` trains on the preference pairs (👎 plus a
-  correction) and needs at least one. With 20 examples or more, a tenth goes to validation.
-- Before a job starts, the admin sees its size and an estimated cost, and confirms.
-- A job's outcome is told once, to the chat it was started from (every admin when it was started
-  from the command line); a succeeded job's model joins the models `/model` offers.
+  rated 👍 or corrected, deduplicated, checked), or on a JSONL file the command line names;
+  `dpo` trains on the preference pairs (👎 plus a correction) and needs at least one. With 20
+  examples or more, a tenth goes to validation.
+- Before a job starts, the admin sees a few of its examples, its size and an estimate: the cost
+  for a service, the time and memory for this machine; and confirms.
+- While an offline job runs, its progress (step / total, loss, time left) is shown in the chat
+  it was started from. A job's outcome is told once, to that chat (every admin when it was
+  started from the command line); a succeeded job's model joins the models `/model` offers.
+- Offline, an adapter is kept only if it beats the base model on held-out examples (the
+  backend's rule, `training.adapters.should_keep`); `/model` offers the base model and every
+  kept adapter, an admin makes one the default for everyone (or the base again), a chat may
+  pick its own.
 
 No Telegram here and no vendor SDK: the fine-tuning backend is a `training.base.FineTuner`.
 """
@@ -18,16 +25,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from pathlib import Path
 
 from tgtrainer.config import Settings
 from tgtrainer.core.access import AccessPolicy
+from tgtrainer.core.training_text import (
+    TrainingPlan,
+    example_tokens,
+    job_lines,
+    outcome,
+    progress_line,
+    read_examples,
+)
 from tgtrainer.errors import UserFacingError
 from tgtrainer.storage.database import Database
 from tgtrainer.storage.dialogue import DialogueLog
 from tgtrainer.storage.finetune_jobs import FineTuneJobStore, StoredJob
-from tgtrainer.training.base import Example, FineTuner, JobRequest, JobStatus, Method
-from tgtrainer.training.checks import estimate_tokens, message_tokens
+from tgtrainer.training.adapters import AdapterInfo, AdapterRegistry
+from tgtrainer.training.base import (
+    Example,
+    FineTuner,
+    JobProgress,
+    JobRequest,
+    JobStatus,
+    Method,
+)
 from tgtrainer.training.dataset import BuildOptions, build, split
 from tgtrainer.training.errors import (
     NothingToTrainError,
@@ -40,39 +62,27 @@ log = logging.getLogger(__name__)
 
 VALIDATION_FROM = 20  # examples; fewer all go to training
 VALIDATION_SHARE = 0.1
-EVENTS_SHOWN = 3
+NO_ADAPTERS = "Adapters are trained offline, for the local model (LLM_BACKEND=local)."
 NO_PAIRS = (
     "DPO needs preference pairs: press 👎 on an answer and send the better one (or /correct) first."
 )
 
 
+__all__ = [
+    "Notice",
+    "ProgressNotice",
+    "Training",
+    "TrainingAdminOnlyError",
+    "TrainingPlan",
+    "build_training",
+    "job_lines",
+    "outcome",
+    "progress_line",
+]
+
+
 class TrainingAdminOnlyError(UserFacingError):
     user_message = "Only the bot's admins can train the model."
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingPlan:
-    """A job about to start: what it trains on, and what it may cost."""
-
-    method: Method
-    base_model: str
-    train: list[Example]
-    validation: list[Example]
-    tokens: int  # estimated, one epoch of the training examples
-    price_per_million: float
-
-    @property
-    def cost(self) -> float:
-        return self.tokens * self.price_per_million / 1_000_000
-
-    def summary(self) -> str:
-        kind = "preference pairs" if self.method == "dpo" else "examples"
-        validation = f" (+{len(self.validation)} for validation)" if self.validation else ""
-        return (
-            f"Fine-tune {self.base_model} ({self.method}) on {len(self.train)} {kind}"
-            f"{validation}, about {self.tokens} tokens: estimated cost {self.cost:.4f} per "
-            f"epoch at {self.price_per_million:g} per million tokens."
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,41 +94,13 @@ class Notice:
     text: str
 
 
-def _tokens(example: Example) -> int:
-    if "messages" in example:
-        return message_tokens(example["messages"], estimate_tokens)
-    outputs = [*example["preferred_output"], *example["non_preferred_output"]]
-    return message_tokens([*example["input"]["messages"], *outputs], estimate_tokens)
+@dataclass(frozen=True, slots=True)
+class ProgressNotice:
+    """A running job's progress, to be shown in `chat_id`'s progress message."""
 
-
-def outcome(job: StoredJob) -> str:
-    """The sentence that tells a finished job's outcome."""
-    if job.state == "succeeded":
-        return (
-            f"Fine-tuning job {job.job_id} succeeded: the new model is {job.fine_tuned_model}. "
-            "Choose it for a chat with /model."
-        )
-    if job.state == "failed":
-        reason = (job.error or "no reason given").rstrip(".")
-        return f"Fine-tuning job {job.job_id} failed: {reason}."
-    return f"Fine-tuning job {job.job_id} was cancelled."
-
-
-def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def job_lines(job: StoredJob) -> list[str]:
-    """A job as `/train_status` and `tgtrainer train status` show it: a line, then its latest
-    events."""
-    made = f" -> {job.fine_tuned_model}" if job.fine_tuned_model else ""
-    failed = f" ({job.error})" if job.state == "failed" and job.error else ""
-    lines = [
-        f"{job.job_id}: {job.state}{failed}, {job.method} on {job.base_model}{made}; "
-        f"{job.examples} examples, started {_when(job.created_at)}"
-    ]
-    lines += [f"  {_when(at)} {message}" for at, _, message in job.events[:EVENTS_SHOWN]]
-    return lines
+    job_id: str
+    chat_id: int
+    text: str
 
 
 class Training:
@@ -132,8 +114,12 @@ class Training:
         base_model: str,
         max_tokens: int,
         price_per_million: float,
+        adapters: AdapterRegistry | None = None,
     ) -> None:
-        """`tuner` None: no fine-tuning backend for these settings (jobs can still be listed)."""
+        """`tuner` None: no fine-tuning backend for these settings (jobs can still be listed).
+        `adapters`: where the local backend keeps the adapters it trained."""
+        self._adapters = adapters
+        self._progress: dict[str, JobProgress] = {}
         self._access = access
         self._jobs = jobs
         self._dialogue = dialogue
@@ -141,6 +127,11 @@ class Training:
         self._base_model = base_model
         self._max_tokens = max_tokens
         self._price = price_per_million
+
+    @property
+    def shows_progress(self) -> bool:
+        """Whether jobs report progress worth showing as they go (offline ones do)."""
+        return self._adapters is not None
 
     def _check(self, user_id: int | None) -> None:
         """`user_id` None is the command line: the operator."""
@@ -152,31 +143,72 @@ class Training:
             raise TrainingNotConfiguredError("no fine-tuning backend")
         return self._tuner
 
-    def plan(self, user_id: int | None, method: Method = "supervised") -> TrainingPlan:
-        """What a job would train on now. Raises `TrainingAdminOnlyError`,
-        `TrainingNotConfiguredError`, `NothingToTrainError`."""
+    def plan(
+        self,
+        user_id: int | None,
+        method: Method = "supervised",
+        *,
+        data: Path | None = None,
+        epochs: int | None = None,
+        max_steps: int | None = None,
+    ) -> TrainingPlan:
+        """What a job would train on now: the dialogue log's examples, or `data`'s. Raises
+        `TrainingAdminOnlyError`, `TrainingNotConfiguredError`, `NothingToTrainError`, and what
+        the backend refuses (`TrainingError` subclasses)."""
         self._check(user_id)
-        self._tuner_or_refuse()
-        built = build(self._dialogue.turns(), BuildOptions(max_tokens=self._max_tokens))
-        examples = built.preference if method == "dpo" else built.train
+        tuner = self._tuner_or_refuse()
+        if data is not None:
+            examples = read_examples(data, method, self._max_tokens)
+        else:
+            built = build(self._dialogue.turns(), BuildOptions(max_tokens=self._max_tokens))
+            examples = built.preference if method == "dpo" else built.train
         if not examples:
             if method == "dpo":
                 raise NothingToTrainError("no preference pairs", user_message=NO_PAIRS)
             raise NothingToTrainError("no examples")
-        train, validation = list(examples), []  # type: tuple[list[Example], list[Example]]
+        train: list[Example] = list(examples)
+        validation: list[Example] = []
         if len(examples) >= VALIDATION_FROM:
             train, validation = split(examples, VALIDATION_SHARE)
-        tokens = sum(_tokens(example) for example in train)
-        return TrainingPlan(method, self._base_model, train, validation, tokens, self._price)
+        tokens = sum(example_tokens(example) for example in train)
+        request = JobRequest(
+            self._base_model, method, train, validation, epochs=epochs, max_steps=max_steps
+        )
+        return TrainingPlan(
+            method,
+            self._base_model,
+            train,
+            validation,
+            tokens,
+            self._price,
+            tuner.estimate(request),
+            epochs,
+            max_steps,
+        )
 
     async def start(
-        self, user_id: int | None, chat_id: int | None, method: Method = "supervised"
+        self,
+        user_id: int | None,
+        chat_id: int | None,
+        method: Method = "supervised",
+        *,
+        data: Path | None = None,
+        epochs: int | None = None,
+        max_steps: int | None = None,
     ) -> StoredJob:
-        """Start a job on the current dataset; its outcome will be told in `chat_id`."""
-        plan = self.plan(user_id, method)
+        """Start a job on the current dataset (or `data`'s); its outcome will be told in
+        `chat_id`."""
+        plan = self.plan(user_id, method, data=data, epochs=epochs, max_steps=max_steps)
         tuner = self._tuner_or_refuse()
         status = await tuner.start(
-            JobRequest(plan.base_model, plan.method, plan.train, plan.validation)
+            JobRequest(
+                plan.base_model,
+                plan.method,
+                plan.train,
+                plan.validation,
+                epochs=plan.epochs,
+                max_steps=plan.max_steps,
+            )
         )
         self._jobs.add(
             status.job_id,
@@ -231,7 +263,25 @@ class Training:
             fine_tuned_model=status.fine_tuned_model,
             error=status.error,
             events=events or None,
+            outcome=status.outcome,
         )
+        if status.progress is not None and not status.finished:
+            self._progress[status.job_id] = status.progress
+        else:
+            self._progress.pop(status.job_id, None)
+
+    def progress(self, job_id: str) -> JobProgress | None:
+        """How far a running job got when it was last asked (offline jobs only)."""
+        return self._progress.get(job_id)
+
+    def progress_notices(self) -> list[ProgressNotice]:
+        """Each running job's progress, for the chat it was started from."""
+        notices = []
+        for job_id, progress in self._progress.items():
+            job = self._jobs.get(job_id)
+            if job is not None and job.chat_id is not None and not job.finished:
+                notices.append(ProgressNotice(job_id, job.chat_id, progress_line(job_id, progress)))
+        return notices
 
     def untold(self) -> list[Notice]:
         """Outcomes nobody was told yet, with where to tell them."""
@@ -273,10 +323,43 @@ class Training:
         return cancelled
 
     def fine_tuned_models(self) -> list[str]:
-        """The models succeeded jobs made, for `/model`."""
+        """The models succeeded jobs made, for `/model`: the kept adapters offline."""
         if self._tuner is None:
             return []
+        if self._adapters is not None:
+            return [adapter.id for adapter in self._adapters.list()]
         return self._jobs.fine_tuned_models(self._tuner.backend)
+
+    def adapters(self) -> list[str]:
+        """The kept adapters (names among `fine_tuned_models`) the local chat model loads."""
+        return [] if self._adapters is None else [a.id for a in self._adapters.list()]
+
+    def adapter_list(self, user_id: int | None) -> list[AdapterInfo]:
+        """The kept adapters with their figures, oldest first."""
+        self._check(user_id)
+        return [] if self._adapters is None else self._adapters.list()
+
+    def default_model(self) -> str | None:
+        """The adapter every chat without a choice of its own answers with; None: the base."""
+        if self._adapters is None:
+            return None
+        default = self._adapters.default()
+        return None if default is None else default.id
+
+    def set_default_model(self, user_id: int | None, adapter: str | None) -> None:
+        """Make `adapter` the default for everyone (None: roll back to the base model).
+        Admins only; raises `UnknownJobError`-like `TrainingError` for an unknown adapter."""
+        self._check(user_id)
+        if self._adapters is None:
+            raise TrainingNotConfiguredError("no adapters", user_message=NO_ADAPTERS)
+        try:
+            self._adapters.set_default(adapter)
+        except KeyError:
+            raise TrainingError(
+                f"no adapter {adapter}",
+                user_message=f"No adapter {adapter!r}: /model lists the adapters there are.",
+            ) from None
+        log.info("default model set to %s by %s", adapter or "the base", user_id or "the CLI")
 
     async def aclose(self) -> None:
         if self._tuner is not None:
@@ -289,12 +372,14 @@ def build_training(
     """`Training` over this database and `tuner` (`training.factory` chooses it)."""
     from tgtrainer.training.factory import base_model
 
+    local = tuner is not None and tuner.backend == "local"
     return Training(
         access,
         FineTuneJobStore(database),
         DialogueLog(database),
         tuner,
-        base_model=base_model(settings),
+        base_model=base_model(settings, tuner.backend if tuner is not None else None),
         max_tokens=settings.llm_context_tokens,
         price_per_million=settings.finetune_price_per_million,
+        adapters=AdapterRegistry(settings.data_dir) if local else None,
     )

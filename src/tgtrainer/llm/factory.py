@@ -6,7 +6,9 @@ constructing the local one reads no weights (they are joined and loaded on first
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from tgtrainer.config import ConfigurationError, Settings
 from tgtrainer.llm.base import ChatModel
@@ -31,11 +33,26 @@ def build_chat_model(settings: Settings) -> ChatModel:
         )
     from tgtrainer.llm.local import LlamaCppChatModel, ModelFile
 
+    adapters = _adapter_files(settings)
     if settings.llm_model_path is not None:
         if not settings.llm_model_path.is_file():
             raise ConfigurationError(f"LLM_MODEL_PATH: no file at {settings.llm_model_path}")
-        return LlamaCppChatModel(settings, settings.llm_model_path)
+        return LlamaCppChatModel(settings, settings.llm_model_path, adapters)
     from tgtrainer.llm.weights import BUNDLED_MODEL_NAME, bundled_model_path
 
     bundled = ModelFile(BUNDLED_MODEL_NAME, partial(bundled_model_path, settings.data_dir))
-    return LlamaCppChatModel(settings, bundled)
+    return LlamaCppChatModel(settings, bundled, adapters)
+
+
+def _adapter_files(settings: Settings) -> Callable[[str], Path | None]:
+    """An adapter's GGUF file by its name, from the adapters offline training kept (the
+    registry is plain files in the data directory: no training library is imported)."""
+    from tgtrainer.training.adapters import AdapterRegistry
+
+    registry = AdapterRegistry(settings.data_dir)
+
+    def find(name: str) -> Path | None:
+        adapter = registry.get(name)
+        return None if adapter is None else adapter.path
+
+    return find

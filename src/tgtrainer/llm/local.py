@@ -41,6 +41,7 @@ class ModelFile:
 
     name: str
     resolve: Callable[[], Path]
+    lora: Path | None = None  # a LoRA adapter (GGUF) applied on top, loaded with `lora_path`
 
     @classmethod
     def at(cls, path: Path) -> ModelFile:
@@ -60,10 +61,20 @@ class LlamaCppChatModel(ChatModel):
     """Chat with GGUF models on the CPU; `default` is used unless a chat picks another file.
 
     Besides the default, every `*.gguf` in `<data dir>/models` is offered by `list_models()`;
-    choosing one loads it and frees the model loaded before.
+    `adapters` finds a trained LoRA adapter by name (the default model with `lora_path`). The
+    default stays loaded; at most one other model (or adapter) is loaded beside it, each one
+    chosen freeing the one before.
     """
 
-    def __init__(self, settings: Settings, default: Path | ModelFile) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        default: Path | ModelFile,
+        adapters: Callable[[str], Path | None] | None = None,
+    ) -> None:
+        self._adapters = adapters
+        self._extra: Any = None  # the one other model (or adapter) loaded beside the default
+        self._extra_name: str | None = None
         self._settings = settings
         self._default = default if isinstance(default, ModelFile) else ModelFile.at(default)
         self.context_tokens = settings.llm_context_tokens
@@ -124,8 +135,10 @@ class LlamaCppChatModel(ChatModel):
     async def aclose(self) -> None:
         async with self._lock:
             llama, self._llama, self._loaded = self._llama, None, None
-            if llama is not None:
-                await asyncio.to_thread(self._free, llama)
+            extra, self._extra, self._extra_name = self._extra, None, None
+            for loaded in (llama, extra):
+                if loaded is not None:
+                    await asyncio.to_thread(self._free, loaded)
 
     def _catalogue(self) -> dict[str, ModelFile]:
         """Models on offer by name, the default first."""
@@ -139,6 +152,10 @@ class LlamaCppChatModel(ChatModel):
         if name is None or name == self._default.name:
             return self._default
         chosen = (await asyncio.to_thread(self._catalogue)).get(name)
+        if chosen is None and self._adapters is not None:
+            lora = await asyncio.to_thread(self._adapters, name)
+            if lora is not None:
+                chosen = ModelFile(name, self._default.resolve, lora)
         if chosen is None:
             raise ModelConfigurationError(
                 f"no local model named {name!r}", user_message=UNKNOWN_MODEL
@@ -146,13 +163,19 @@ class LlamaCppChatModel(ChatModel):
         return chosen
 
     async def _load(self, chosen: ModelFile) -> Any:
-        """The llama.cpp model for `chosen`, loading it (and freeing another) if needed."""
-        if self._llama is not None and self._loaded == chosen.name:
+        """The llama.cpp model for `chosen`, loading it (and freeing the other extra one) if
+        needed; the default has a slot of its own, so switching back to it costs nothing."""
+        if chosen.name == self._default.name:
+            if self._llama is None:
+                self._llama = await asyncio.to_thread(self._swap, None, chosen)
+                self._loaded = chosen.name
             return self._llama
-        previous, self._llama, self._loaded = self._llama, None, None
-        llama = await asyncio.to_thread(self._swap, previous, chosen)
-        self._llama, self._loaded = llama, chosen.name
-        return llama
+        if self._extra is not None and self._extra_name == chosen.name:
+            return self._extra
+        previous, self._extra, self._extra_name = self._extra, None, None
+        self._extra = await asyncio.to_thread(self._swap, previous, chosen)
+        self._extra_name = chosen.name
+        return self._extra
 
     def _swap(self, previous: Any, chosen: ModelFile) -> Any:
         with self._thread_lock:
@@ -170,6 +193,7 @@ class LlamaCppChatModel(ChatModel):
                 started = time.perf_counter()
                 llama = Llama(
                     model_path=str(path),
+                    lora_path=None if chosen.lora is None else str(chosen.lora),
                     n_ctx=self.context_tokens,
                     n_threads=self._threads,
                     verbose=False,  # also mutes fds 1 and 2 for the whole process while loading
@@ -179,7 +203,8 @@ class LlamaCppChatModel(ChatModel):
                     f"cannot load the local model {chosen.name!r}: {error}",
                     user_message=LOAD_FAILED,
                 ) from error
-            log.info("loaded %s in %.2f s", path.name, time.perf_counter() - started)
+            adapter = f" with adapter {chosen.name}" if chosen.lora is not None else ""
+            log.info("loaded %s%s in %.2f s", path.name, adapter, time.perf_counter() - started)
             return llama
 
     def _free(self, llama: Any) -> None:

@@ -33,6 +33,7 @@ class StoredJob:
     updated_at: float
     finished_at: float | None
     told_at: float | None
+    outcome: str | None = None  # a finished job's result in its backend's words
 
     @property
     def finished(self) -> bool:
@@ -42,7 +43,7 @@ class StoredJob:
 _COLUMNS = (
     "job_id, backend, method, base_model, training_file_id, validation_file_id, examples, "
     "tokens, state, fine_tuned_model, error, events, started_by, chat_id, created_at, "
-    "updated_at, finished_at, told_at"
+    "updated_at, finished_at, told_at, outcome"
 )
 _FINISHED = f"state IN {FINISHED_STATES!r}"
 
@@ -104,14 +105,16 @@ class FineTuneJobStore:
         fine_tuned_model: str | None,
         error: str | None,
         events: list[EventRow] | None = None,
+        outcome: str | None = None,
     ) -> None:
-        """Record where the job stands; `events` None keeps the ones stored."""
+        """Record where the job stands; `events` (and `outcome`) None keeps the ones stored."""
         now = time.time()
         finished_at = now if state in FINISHED_STATES else None
         with self._db:
             self._db.execute(
                 """UPDATE finetune_jobs SET state = ?, fine_tuned_model = ?, error = ?,
-                       events = COALESCE(?, events), updated_at = ?,
+                       events = COALESCE(?, events), outcome = COALESCE(?, outcome),
+                       updated_at = ?,
                        finished_at = COALESCE(finished_at, ?)
                    WHERE job_id = ?""",
                 (
@@ -119,6 +122,7 @@ class FineTuneJobStore:
                     fine_tuned_model,
                     error,
                     None if events is None else json.dumps(events),
+                    outcome,
                     now,
                     finished_at,
                     job_id,

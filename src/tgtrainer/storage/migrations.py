@@ -315,3 +315,33 @@ def m010_pictures(db: sqlite3.Connection) -> None:
         );
         """
     )
+
+
+@migration
+def m011_training_jobs(db: sqlite3.Connection) -> None:
+    """Offline fine-tuning jobs: one row per local job, updated by its worker process; a
+    finished job's outcome in its backend's words (the held-out figures) beside its state."""
+    db.executescript(
+        """
+        CREATE TABLE training_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN
+                ('queued', 'running', 'kept', 'discarded', 'failed', 'cancelled', 'interrupted')),
+            data_path TEXT NOT NULL,
+            validation_path TEXT,
+            options TEXT NOT NULL,             -- JSON: the TrainOptions
+            pid INTEGER,                       -- the worker process while it runs
+            step INTEGER NOT NULL DEFAULT 0,
+            total INTEGER NOT NULL DEFAULT 0,
+            loss REAL,
+            seconds_left REAL,
+            phase TEXT NOT NULL DEFAULT '',    -- loading, training, measuring...
+            message TEXT,                      -- the outcome, one sentence
+            adapter_id TEXT,                   -- adapters/<id>/ once written
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        ALTER TABLE finetune_jobs ADD COLUMN outcome TEXT;
+        """
+    )

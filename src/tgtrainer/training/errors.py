@@ -1,4 +1,5 @@
-"""What goes wrong with fine-tuning, in sentences for the user (see `tgtrainer.errors`).
+"""What goes wrong with fine-tuning, offline or through a service, in sentences for the user
+(see `tgtrainer.errors`).
 
 TrainingError                       "Fine-tuning did not work this time."
  +-- FineTuningRefusedError         the service refuses (404: no fine-tuning there; 400/403)
@@ -6,11 +7,17 @@ TrainingError                       "Fine-tuning did not work this time."
  +-- NothingToTrainError            no rated or corrected answers yet
  +-- TrainingNotConfiguredError     no fine-tuning backend for these settings
  +-- UnknownJobError                no such job here
+ +-- TrainExtraMissingError         offline training without the `train` extra: what to install
+ +-- TrainingDataError              a JSONL that is not chat fine-tuning data (names the line)
+ +-- UnsupportedModelError          a GGUF transformers cannot load (another architecture)
+ +-- TrainingBusyError              an offline job is already running (one at a time)
 """
 
 from __future__ import annotations
 
 from tgtrainer.errors import UserFacingError
+
+INSTALL_HINT = 'Offline training needs the train extra: pip install "tgtrainer[train]".'
 
 
 class TrainingError(UserFacingError):
@@ -42,3 +49,19 @@ class TrainingNotConfiguredError(TrainingError):
 
 class UnknownJobError(TrainingError):
     user_message = "There is no such fine-tuning job."
+
+
+class TrainExtraMissingError(TrainingError):
+    user_message = INSTALL_HINT
+
+
+class TrainingDataError(TrainingError):
+    """The JSONL is not OpenAI chat fine-tuning data; raised with a sentence naming the line."""
+
+
+class UnsupportedModelError(TrainingError):
+    user_message = "This model cannot be trained here: transformers cannot load its GGUF file."
+
+
+class TrainingBusyError(TrainingError):
+    user_message = "A training job is already running; wait for it or cancel it (/train_cancel)."

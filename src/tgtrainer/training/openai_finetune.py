@@ -20,7 +20,7 @@ from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from tgtrainer.config import Settings
 from tgtrainer.llm.openai_compat import NO_KEY, OPENAI_URL
-from tgtrainer.training.base import Example, JobEvent, JobRequest, JobStatus
+from tgtrainer.training.base import Estimate, Example, JobEvent, JobRequest, JobStatus
 from tgtrainer.training.errors import (
     FineTuningRefusedError,
     FineTuningUnavailableError,
@@ -53,6 +53,17 @@ class OpenAIFineTuner:
             max_retries=settings.llm_max_retries,
         )
 
+    def estimate(self, request: JobRequest) -> Estimate:
+        """Nothing the service tells ahead (the core estimates the price); `max_steps` is an
+        offline trial's option, refused here."""
+        if request.max_steps is not None:
+            raise TrainingError(
+                "max_steps on a service",
+                user_message="--max-steps caps an offline trial run; a service trains whole "
+                "epochs (use --epochs).",
+            )
+        return Estimate()
+
     async def start(self, request: JobRequest) -> JobStatus:
         try:
             training = await self._upload("train.jsonl", request.train)
@@ -62,6 +73,8 @@ class OpenAIFineTuner:
                 else None
             )
             method: Any = {"type": request.method}
+            if request.epochs is not None:
+                method[request.method] = {"hyperparameters": {"n_epochs": request.epochs}}
             job = await self._client.fine_tuning.jobs.create(
                 model=request.base_model,
                 training_file=training,

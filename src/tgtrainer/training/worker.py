@@ -1,0 +1,185 @@
+"""The training process of one job: `python -m tgtrainer.training.worker <job id>`.
+
+Load the data, add replay, measure the base model's held-out loss with llama.cpp, train, write
+the GGUF adapter, measure again, keep or discard it (`adapters.should_keep`), record the outcome.
+Held-out examples: the validation file; without one, a tenth of the examples (at least one) when
+there are ten or more, else the training examples themselves (then the figure says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tgtrainer.config import Settings, load_settings
+from tgtrainer.errors import UserFacingError
+from tgtrainer.storage import Database
+from tgtrainer.storage.training_jobs import TrainingJob, TrainingJobStore
+from tgtrainer.training.adapters import AdapterRegistry, should_keep
+from tgtrainer.training.chat_data import Message, read_examples, tokenize_all
+from tgtrainer.training.heldout import heldout_loss, open_llama
+from tgtrainer.training.jobs import JobOptions
+from tgtrainer.training.local_backend import base_model_path
+from tgtrainer.training.local_trainer import (
+    Progress,
+    add_lora,
+    export_adapter,
+    load_trainable,
+    require_train_extra,
+    total_steps,
+    train_lora,
+)
+from tgtrainer.training.replay import GENERAL_PROMPTS, generate_replay, mix_replay
+
+log = logging.getLogger(__name__)
+NICENESS = 10
+
+
+class JobCancelledError(Exception):
+    """`train cancel` arrived between two phases of the job."""
+
+
+def split_heldout(
+    examples: list[list[Message]],
+) -> tuple[list[list[Message]], list[list[Message]], str]:
+    """(training, held-out, where the held-out examples come from) without a validation file."""
+    if len(examples) < 10:
+        return examples, examples, "training examples"
+    count = max(1, len(examples) // 10)
+    return examples[:-count], examples[-count:], f"last {count} examples"
+
+
+def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> None:
+    options = JobOptions.from_json(job.options)
+    train = options.train
+    threads = train.threads
+    started = time.monotonic()
+
+    def phase(name: str) -> None:
+        if store.cancel_requested(job.id):
+            raise JobCancelledError(f"Cancelled before {name}.")
+        store.progress(job.id, phase=name, step=0, total=0, loss=None, seconds_left=None)
+
+    examples = read_examples(Path(job.data_path))
+    if job.validation_path:
+        heldout, heldout_source = read_examples(Path(job.validation_path)), "validation file"
+    else:
+        examples, heldout, heldout_source = split_heldout(examples)
+    require_train_extra()
+    base = base_model_path(settings)
+    phase("loading the model")
+    model, tokenizer = load_trainable(base, threads=threads)
+    loaded_s = time.monotonic() - started
+    replay: list[list[Message]] = []
+    if options.replay_prompts:
+        phase("writing replay answers")
+        llama = open_llama(base, None, n_ctx=1024, threads=threads)
+        replay = generate_replay(llama, GENERAL_PROMPTS[: options.replay_prompts])
+        del llama
+    mixed = mix_replay(examples, replay, fraction=options.replay_fraction, seed=train.seed)
+    training = tokenize_all(tokenizer, mixed, max_tokens=train.max_tokens)
+    heldout_tokens = tokenize_all(tokenizer, heldout, max_tokens=train.max_tokens)
+    replay_tokens = tokenize_all(tokenizer, replay, max_tokens=train.max_tokens)
+    phase("measuring the base model")
+    before = heldout_loss(base, None, heldout_tokens, threads=threads)
+    general_before = heldout_loss(base, None, replay_tokens, threads=threads)
+
+    peft_model = add_lora(model, train)
+    total = total_steps(len(training), train)
+
+    def on_step(progress: Progress) -> bool:
+        store.progress(
+            job.id,
+            phase="training",
+            step=progress.step,
+            total=total,
+            loss=progress.loss,
+            seconds_left=progress.seconds_left,
+        )
+        return not store.cancel_requested(job.id)
+
+    result = train_lora(peft_model, training, train, on_step)
+    if result.cancelled:
+        store.finish(job.id, "cancelled", f"Cancelled at step {result.steps} of {total}.")
+        return
+    phase("measuring the adapter")
+    registry = AdapterRegistry(settings.data_dir)
+    with tempfile.TemporaryDirectory(dir=settings.data_dir) as scratch:
+        written = Path(scratch) / "adapter.gguf"
+        export_adapter(peft_model, base, written, train)
+        after = heldout_loss(base, written, heldout_tokens, threads=threads)
+        general_after = heldout_loss(base, written, replay_tokens, threads=threads)
+        figures = {
+            "job": job.id,
+            "base_model": base.name,
+            "heldout_loss_before": before,
+            "heldout_loss_after": after,
+            "heldout_examples": len(heldout_tokens),
+            "heldout_source": heldout_source,
+            "replay_loss_before": general_before,
+            "replay_loss_after": general_after,
+            "examples": len(examples),
+            "replay_examples": len(replay),
+            "steps": result.steps,
+            "final_loss": result.losses[-1] if result.losses else None,
+            "load_seconds": round(loaded_s, 1),
+            "train_seconds": round(result.seconds, 1),
+            "seconds": round(time.monotonic() - started, 1),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "options": options.to_json(),
+        }
+        figures_line = f"held-out loss {before:.3f} -> {after:.3f}"
+        if not should_keep(before, after):
+            store.finish(job.id, "discarded", f"Discarded: {figures_line}, no better than base.")
+            return
+        adapter = registry.save(registry.new_id(job.id), written, figures)
+    store.finish(job.id, "kept", f"Kept adapter {adapter.id}: {figures_line}.", adapter.id)
+
+
+def launch(store: TrainingJobStore, job_id: int) -> None:
+    """Start the job's worker in a session of its own and record its pid."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tgtrainer.training.worker", str(job_id)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    store.mark_running(job_id, process.pid)
+    process.returncode = 0  # not ours to wait for: it outlives this launcher on purpose
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    with Database(settings.database_path) as database:
+        store = TrainingJobStore(database)
+        if argv[0] == "--launch":
+            launch(store, int(argv[1]))
+            return 0
+        os.nice(NICENESS)
+        job = store.get(int(argv[0]))
+        if job is None or not job.active:
+            return 1
+        store.mark_running(job.id, os.getpid())
+        try:
+            run_job(settings, store, job)
+        except JobCancelledError as cancelled:
+            store.finish(job.id, "cancelled", str(cancelled))
+        except UserFacingError as error:
+            log.error("job %s failed: %s", job.id, error.detail or error)
+            store.finish(job.id, "failed", str(error))
+            return 1
+        except Exception:
+            log.exception("job %s failed", job.id)
+            store.finish(job.id, "failed", "Training failed; the job's log says why.")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

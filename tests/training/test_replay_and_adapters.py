@@ -1,0 +1,91 @@
+"""Replay mixing, the adapter registry and the rule that keeps an adapter."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tgtrainer.training.adapters import AdapterRegistry, should_keep
+from tgtrainer.training.replay import generate_replay, mix_replay
+
+
+def test_replay_makes_up_the_asked_share_and_is_reused_when_short() -> None:
+    mixed = mix_replay(list(range(9)), ["a", "b"], fraction=0.25, seed=1)
+    assert sorted(x for x in mixed if isinstance(x, int)) == list(range(9))
+    assert sorted(x for x in mixed if isinstance(x, str)) == ["a", "a", "b"]
+    assert mixed == mix_replay(list(range(9)), ["a", "b"], fraction=0.25, seed=1)
+    assert mix_replay([1, 2], [], fraction=0.5) == [1, 2]
+    assert mix_replay([1, 2], ["a"], fraction=0) == [1, 2]
+
+
+class ScriptedLlama:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        prompt = kwargs["messages"][-1]["content"]
+        answer = "" if prompt == "silent" else f" Answer to {prompt} "
+        return {"choices": [{"message": {"content": answer}}]}
+
+
+def test_replay_is_the_base_models_own_greedy_answers() -> None:
+    llama = ScriptedLlama()
+    examples = generate_replay(llama, ["one", "silent"], max_tokens=20)
+    assert examples == [
+        [{"role": "user", "content": "one"}, {"role": "assistant", "content": "Answer to one"}]
+    ]
+    assert all(call["temperature"] == 0.0 and call["max_tokens"] == 20 for call in llama.calls)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [(2.0, 1.5, True), (2.0, 2.0, False), (2.0, 2.5, False), (2.0, math.nan, False)],
+)
+def test_an_adapter_is_kept_only_if_it_beats_the_base(
+    before: float, after: float, kept: bool
+) -> None:
+    assert should_keep(before, after) is kept
+
+
+def test_registry_versions_adapters_and_names_the_default(tmp_path: Path) -> None:
+    registry = AdapterRegistry(tmp_path)
+    assert registry.list() == [] and registry.default() is None
+    for job in (1, 2):
+        written = tmp_path / f"written{job}.gguf"
+        written.write_bytes(b"GGUF")
+        registry.save(f"a{job}", written, {"heldout_loss_before": 2.0, "job": job})
+    assert [adapter.id for adapter in registry.list()] == ["a1", "a2"]
+    adapter = registry.get("a2")
+    assert adapter is not None and adapter.path == tmp_path / "adapters/a2/adapter.gguf"
+    assert adapter.figures["job"] == 2 and adapter.created_at > 0
+    registry.set_default("a1")
+    default = registry.default()
+    assert default is not None and default.id == "a1"
+    registry.set_default(None)
+    assert registry.default() is None
+    with pytest.raises(KeyError):
+        registry.set_default("missing")
+    assert registry.get("../a1") is None
+
+
+def test_without_the_extra_training_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from tgtrainer.training.errors import TrainExtraMissingError
+    from tgtrainer.training.local_trainer import require_train_extra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "peft" else real(name)
+    )
+    with pytest.raises(TrainExtraMissingError) as raised:
+        require_train_extra()
+    assert (
+        str(raised.value)
+        == 'Offline training needs the train extra: pip install "tgtrainer[train]".'
+    )
+    assert raised.value.detail == "missing: peft"
