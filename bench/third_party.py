@@ -7,8 +7,8 @@
 Each format is learned into its own library (the FAQ's HTML and text say the same things), and
 bench/eval/third_party_questions.json (written before the first run) asks questions with the
 document and a phrase of the passage that answers each. A hit is a retrieved passage from that
-document containing that phrase. Reported per format: recall@1, recall@5, MRR and the misses;
-written to bench/results/third_party.json.
+document containing that phrase. Reported per format: recall@1, recall@5, MRR and the
+questions not answered first; written to bench/results/third_party.json.
 
     python -m bench.third_party
 """
@@ -79,8 +79,10 @@ async def one_format(
             None,
         )
         ranks.append(rank)
-        if rank is None:
-            misses.append({"question": item["question"], "got": [p.location for p in passages]})
+        if rank != 1:  # recall@1 misses too, with the rank when found lower
+            misses.append(
+                {"question": item["question"], "rank": rank, "got": [p.location for p in passages]}
+            )
     database.close()
     count = len(ranks)
     return {
