@@ -210,3 +210,13 @@ async def test_the_prompt_gets_the_sentences_around_the_hit_and_sources_the_whol
     assert "The ferry to Vellmar leaves at 6:40 from pier 9." in prompt
     assert "number 12 talks" not in prompt
     assert [p.text for p in grounding.passages] == [one_chunk]
+
+
+def test_a_word_found_in_every_sentence_weighs_less_than_a_rare_one() -> None:
+    text = (
+        " ".join(f"The dict method number {n} returns a dict key." for n in range(10))
+        + " When the key is missing, the answer is None."
+        + " ".join(f" The dict view number {n} holds a dict key." for n in range(10))
+    )
+    cut = excerpt(text, "What does the dict return when the key is missing?", words, 12)
+    assert "When the key is missing, the answer is None." in cut

@@ -9,6 +9,7 @@ rest, the rest stay out.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from tgtrainer.knowledge.types import Passage
@@ -40,13 +41,17 @@ def sentences(text: str) -> list[str]:
 
 def excerpt(text: str, query: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:
     """`text` itself when it fits in `max_tokens`; else the sentence that shares the most of the
-    question's words (the first of equals; the opening when none shares any) widened by its
-    neighbours, after and before in turn, while it fits. A cut end is marked with an ellipsis."""
+    question's words, each word weighed by how few of the sentences hold it (the first of equals;
+    the opening when none shares any), widened by its neighbours, after and before in turn, while
+    it fits. A cut end is marked with an ellipsis."""
     if count_tokens(text) <= max_tokens:
         return text
     pieces = sentences(text)
     wanted = query_words(query)
-    scores = [len(wanted & _words(piece)) for piece in pieces]
+    shared = [wanted & _words(piece) for piece in pieces]
+    # A word found in many of the passage's sentences says little about which one answers.
+    spread = Counter(word for words in shared for word in words)
+    scores = [sum(1 / spread[word] for word in words) for words in shared]
     best = max(range(len(pieces)), key=lambda index: (scores[index], -index))
     first = last = best
     growing = True

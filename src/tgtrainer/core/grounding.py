@@ -29,9 +29,9 @@ GENERAL_KNOWLEDGE = (
     "The user's documents hold nothing on this question: say so briefly and answer from "
     "general knowledge."
 )
-PASSAGE_TOKENS = 100
+PASSAGE_TOKENS = 120
 """The most a passage puts in the prompt: the sentences around the hit (see `core.excerpts`)."""
-SCORE_GAP = 0.15
+SCORE_GAP = 0.2
 """Passages scoring this much below the best ranked one stay out of the prompt."""
 
 
