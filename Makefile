@@ -53,8 +53,17 @@ bench: install bench-knowledge bench-voice
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.sandbox_startup
 
-bench-knowledge: install
+# Third-party documents for bench.third_party: the Debian FAQ (HTML pages and plain text) and the
+# gnuplot manual (a 311-page PDF book); two small packages, 0.5 MB and 3.4 MB to download.
+THIRD_PARTY_DOCS := /usr/share/doc/debian/FAQ/index.en.html /usr/share/doc/gnuplot/gnuplot.pdf
+
+$(THIRD_PARTY_DOCS) &:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq debian-faq gnuplot-doc
+
+bench-knowledge: install $(THIRD_PARTY_DOCS)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.third_party
 
 bench-voice: install
 	$(BIN)/python -m bench.voice

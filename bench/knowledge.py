@@ -67,46 +67,91 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def answer_share(library: Library, data_dir: Path) -> dict[str, Any]:
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value below which `share` of `values` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(int(len(ordered) * share + 0.5) - 1, 0)]
+
+
+async def answer_share(library: Library, data_dir: Path, limit: int | None) -> dict[str, Any]:
     """The share of the questions in ANSWER_CHECKS the bundled local model answers right, from
-    the retrieved passages: right means the answer holds one of the accepted phrases."""
+    the retrieved passages: right means the answer holds one of the accepted phrases. Also the
+    document question's first words: seconds from asking (retrieval included) to the first
+    streamed piece, and the prompt's size in tokens. The grounder is configured as the bot's."""
     from tgtrainer.core import ChatRef, UserRef
     from tgtrainer.core.grounding import Grounder
     from tgtrainer.llm import ChatMessage
     from tgtrainer.llm.factory import build_chat_model
 
     checks: dict[str, list[str]] = json.loads(ANSWER_CHECKS.read_text())
+    chosen = list(checks.items())[:limit]
     settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
     model = build_chat_model(settings)
-    grounder = Grounder(library, top_k=3, min_score=0.0, budget_tokens=1200)
+    await model.warm_up()  # the real tokenizer counts the prompt, as in the bot
+    grounder = Grounder(
+        library,
+        top_k=settings.retrieval_top_k,
+        min_score=settings.retrieval_min_score,
+        budget_tokens=settings.knowledge_context_tokens,
+    )
     right, answers = 0, []
+    first_pieces: list[float] = []
+    prompt_tokens: list[int] = []
     started = time.perf_counter()
-    for question, accepted in checks.items():
+    for question, accepted in chosen:
+        asked = time.perf_counter()
         grounding = await grounder.ground(
             ChatRef(1, "private"),
             UserRef(1, "bench"),
             question,
-            "You answer questions about Python briefly.",
+            settings.system_prompt,
             model.count_tokens,
         )
-        reply = await model.complete(
-            [ChatMessage("system", grounding.system_prompt), ChatMessage("user", question)]
-        )
+        messages = [ChatMessage("system", grounding.system_prompt), ChatMessage("user", question)]
+        prompt_tokens.append(sum(model.count_tokens(m.content) + 4 for m in messages))
+        pieces: list[str] = []
+        async for piece in model.stream(messages):
+            if not pieces:
+                first_pieces.append(time.perf_counter() - asked)
+            pieces.append(piece)
+        reply = "".join(pieces)
         ok = any(phrase in reply.lower() for phrase in accepted)
         right += ok
-        answers.append({"question": question, "right": ok, "answer": reply.strip()[:300]})
+        answers.append(
+            {
+                "question": question,
+                "right": ok,
+                "first_piece_s": round(first_pieces[-1], 2) if pieces else None,
+                "prompt_tokens": prompt_tokens[-1],
+                "passages": len(grounding.passages),
+                "answer": reply.strip()[:300],
+            }
+        )
     await model.aclose()
     return {
         "model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled)",
-        "questions": len(checks),
-        "share_right": right / len(checks),
+        "questions": len(chosen),
+        "right": right,
+        "share_right": right / len(chosen),
+        "first_piece_s": {
+            "p50": round(statistics.median(first_pieces), 2),
+            "p95": round(percentile(first_pieces, 0.95), 2),
+        },
+        "prompt_tokens": {
+            "p50": statistics.median(prompt_tokens),
+            "p95": percentile(prompt_tokens, 0.95),
+        },
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "seconds": round(time.perf_counter() - started, 1),
         "answers": answers,
     }
 
 
 async def evaluate(
-    embedder: Embedder, folder: Path, model_data_dir: Path | None = None
+    embedder: Embedder,
+    folder: Path,
+    model_data_dir: Path | None = None,
+    answer_limit: int | None = None,
 ) -> dict[str, Any]:
     settings = Settings(data_dir=folder)
     database = Database(folder / "eval.sqlite3")
@@ -140,7 +185,7 @@ async def evaluate(
         ranks.append(rank)
         if rank is None:
             misses.append({"question": item["question"], "got": [p.location for p in passages]})
-    answers = await answer_share(library, model_data_dir) if model_data_dir else None
+    answers = await answer_share(library, model_data_dir, answer_limit) if model_data_dir else None
     database.close()
     count = len(ranks)
     return {
@@ -258,7 +303,11 @@ async def learn_pdf(embedder: Embedder, folder: Path, pages: int) -> dict[str, A
 
 
 async def main(
-    sizes: Sequence[int], pdf_pages: int, run_eval: bool = True, answers: bool = False
+    sizes: Sequence[int],
+    pdf_pages: int,
+    run_eval: bool = True,
+    answers: bool = False,
+    answer_limit: int | None = None,
 ) -> dict[str, Any]:
     embedder = LocalEmbedder()
     started = time.perf_counter()
@@ -279,7 +328,9 @@ async def main(
             results["pdf"] = await learn_pdf(embedder, folder, pdf_pages)
             print(f"learning a {pdf_pages}-page PDF: {results['pdf']}")
         if run_eval:
-            quality = await evaluate(embedder, folder, Path("data") if answers else None)
+            quality = await evaluate(
+                embedder, folder, Path("data") if answers else None, answer_limit
+            )
             earlier = results.get("quality", {}).get("local_model_answers")
             if earlier and "local_model_answers" not in quality:  # kept from an --answers run
                 quality["local_model_answers"] = earlier
@@ -292,8 +343,9 @@ async def main(
             if "local_model_answers" in quality:
                 share = quality["local_model_answers"]
                 print(
-                    f"local model right on {share['share_right']:.2f} of "
-                    f"{share['questions']} questions"
+                    f"local model right on {share['right']} of {share['questions']} questions; "
+                    f"first words p50/p95 {share['first_piece_s']} s, prompt tokens "
+                    f"{share['prompt_tokens']}"
                 )
         questions = [item["question"] for item in json.loads(QUESTIONS.read_text())]
         timings = []
@@ -322,10 +374,13 @@ def cli() -> None:
     parser.add_argument(
         "--answers", action="store_true", help="also ask the bundled local model (slow)"
     )
+    parser.add_argument(
+        "--answer-questions", type=int, default=None, help="ask only the first N (default all)"
+    )
     args = parser.parse_args()
     random.seed(1)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval, args.answers))
+    asyncio.run(main(sizes, args.pdf_pages, not args.no_eval, args.answers, args.answer_questions))
 
 
 if __name__ == "__main__":

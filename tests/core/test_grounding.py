@@ -9,9 +9,16 @@ import pytest
 
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
-from tgtrainer.core.grounding import NOTHING_FOUND, Grounder, scopes_for, teaching_scope
+from tgtrainer.core.excerpts import ELLIPSIS, clear_leaders, excerpt, query_words
+from tgtrainer.core.grounding import (
+    INSTRUCTIONS,
+    NOTHING_FOUND,
+    Grounder,
+    scopes_for,
+    teaching_scope,
+)
 from tgtrainer.knowledge.library import Library
-from tgtrainer.knowledge.types import GLOBAL_SCOPE, chat_scope, user_scope
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, Passage, chat_scope, user_scope
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
 from tgtrainer.storage.knowledge import KnowledgeStore
@@ -125,3 +132,91 @@ async def test_passages_are_kept_within_the_token_budget(
     system = model.prompts[-1][0].content
     assert model.count_tokens(system) <= 400
     assert "[1]" in system
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+LONG_PASSAGE = " ".join(
+    [f"Filler sentence number {n} talks about gardens." for n in range(20)]
+    + ["The ferry to Vellmar leaves at 6:40 from pier 9."]
+    + [f"Another sentence {n} talks about weather." for n in range(20)]
+)
+
+
+def test_a_long_passage_is_cut_to_the_sentences_around_the_hit() -> None:
+    cut = excerpt(LONG_PASSAGE, "When does the ferry to Vellmar leave?", words, 30)
+    assert "The ferry to Vellmar leaves at 6:40 from pier 9." in cut
+    assert words(cut) <= 30 + 2  # the two ellipses
+    assert cut.startswith(ELLIPSIS) and cut.endswith(ELLIPSIS)
+    assert "number 19 talks" in cut and "sentence 0 talks" in cut  # the neighbours on both sides
+    assert "number 0 talks" not in cut and "sentence 19 talks" not in cut
+
+
+def test_a_passage_that_fits_is_left_whole() -> None:
+    text = "One short sentence. Another one."
+    assert excerpt(text, "anything", words, 30) == text
+
+
+def test_without_a_shared_word_the_opening_is_kept() -> None:
+    cut = excerpt(LONG_PASSAGE, "quantum chromodynamics", words, 14)
+    assert cut.startswith("Filler sentence number 0") and cut.endswith(ELLIPSIS)
+    assert words(cut) <= 14 + 1
+
+
+def test_one_sentence_longer_than_the_budget_keeps_its_first_words() -> None:
+    text = "ferry " * 50 + ". Short tail."
+    cut = excerpt(text, "ferry", words, 10)
+    assert words(cut) <= 10 + 1 and cut.startswith("ferry ferry")
+
+
+def test_words_meet_by_their_stem_and_fillers_do_not_count() -> None:
+    assert query_words("What are the iterators?") == frozenset({"itera"})
+    text = "What is this? " * 10 + "An iterator yields items. " + "What is that? " * 10
+    assert "An iterator yields items." in excerpt(text, "What are the iterators?", words, 8)
+
+
+def passage(chunk_id: int, score: float) -> Passage:
+    return Passage(chunk_id, f"doc{chunk_id}", "text", score)
+
+
+def test_when_the_best_is_clearly_best_the_others_stay_out() -> None:
+    ranked = [passage(1, 0.7), passage(2, 0.5), passage(3, 0.45)]
+    assert [p.chunk_id for p in clear_leaders(ranked, 0.15)] == [1]
+
+
+def test_passages_close_to_the_best_or_above_it_are_kept() -> None:
+    ranked = [passage(1, 0.6), passage(2, 0.5), passage(3, 0.3), passage(4, 0.8)]
+    assert [p.chunk_id for p in clear_leaders(ranked, 0.15)] == [1, 2, 4]
+    assert clear_leaders([], 0.15) == []
+
+
+async def test_the_prompt_gets_the_sentences_around_the_hit_and_sources_the_whole_passage(
+    tmp_path: Path, database: Database, model: ScriptedChatModel
+) -> None:
+    settings = Settings(data_dir=tmp_path, system_prompt="Be helpful.")
+    library = Library(settings, KnowledgeStore(database), HashingEmbedder())
+    grounder = Grounder(library, top_k=3, min_score=0.0, budget_tokens=2000, passage_tokens=40)
+    one_chunk = LONG_PASSAGE[LONG_PASSAGE.index("Filler sentence number 12") :]
+    one_chunk = one_chunk[: one_chunk.index("Another sentence 8")].strip()  # one chunk
+    assert "number 12 talks" in one_chunk and "ferry" in one_chunk
+    await library.learn_text(one_chunk, "ferry", "user:1")
+    grounding = await grounder.ground(
+        ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", "Be helpful.", model.count_tokens
+    )
+    prompt = grounding.system_prompt
+    assert prompt.startswith(f"Be helpful.\n\n{INSTRUCTIONS}\n\n[1] (ferry")  # a stable prefix
+    assert "The ferry to Vellmar leaves at 6:40 from pier 9." in prompt
+    assert "number 12 talks" not in prompt
+    assert [p.text for p in grounding.passages] == [one_chunk]
+
+
+def test_a_word_found_in_every_sentence_weighs_less_than_a_rare_one() -> None:
+    text = (
+        " ".join(f"The dict method number {n} returns a dict key." for n in range(10))
+        + " When the key is missing, the answer is None."
+        + " ".join(f" The dict view number {n} holds a dict key." for n in range(10))
+    )
+    cut = excerpt(text, "What does the dict return when the key is missing?", words, 12)
+    assert "When the key is missing, the answer is None." in cut

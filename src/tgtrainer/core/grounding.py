@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tgtrainer.core.excerpts import clear_leaders, excerpt
 from tgtrainer.core.types import ChatRef, UserRef
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, Passage, chat_scope, user_scope
 from tgtrainer.storage.knowledge_state import LastSourcesStore
@@ -28,6 +29,10 @@ GENERAL_KNOWLEDGE = (
     "The user's documents hold nothing on this question: say so briefly and answer from "
     "general knowledge."
 )
+PASSAGE_TOKENS = 120
+"""The most a passage puts in the prompt: the sentences around the hit (see `core.excerpts`)."""
+SCORE_GAP = 0.2
+"""Passages scoring this much below the best ranked one stay out of the prompt."""
 
 
 class Retriever(Protocol):
@@ -67,11 +72,15 @@ class Grounder:
         min_score: float,
         budget_tokens: int,
         sources: LastSourcesStore | None = None,
+        passage_tokens: int = PASSAGE_TOKENS,
+        score_gap: float = SCORE_GAP,
     ) -> None:
         self.retriever = retriever
         self._top_k = top_k
         self._min_score = min_score
         self._budget = budget_tokens
+        self._passage_tokens = passage_tokens
+        self._score_gap = score_gap
         self._sources = sources
 
     async def ground(
@@ -83,7 +92,11 @@ class Grounder:
         count_tokens: Callable[[str], int],
         budget_tokens: int | None = None,
     ) -> Grounding:
-        """The system prompt with the relevant passages, numbered, within the token budget."""
+        """The system prompt with the relevant passages, numbered, within the token budget.
+
+        The system prompt and the instructions come first and never change between turns, so
+        a local model keeps them evaluated; each passage brings only the sentences around the
+        hit, and none when the best ranked one is clearly better. `passages` are whole."""
         scopes = scopes_for(chat, user)
         if not self.retriever.has_documents(scopes):
             return Grounding(system_prompt)
@@ -92,7 +105,7 @@ class Grounder:
         except Exception:  # retrieval is a bonus: the chat still answers without it
             log.exception("chat %s: retrieval failed; answering without documents", chat.id)
             return Grounding(system_prompt)
-        relevant = [p for p in found if p.score >= self._min_score]
+        relevant = clear_leaders([p for p in found if p.score >= self._min_score], self._score_gap)
         if not relevant:
             return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
         budget = min(self._budget, budget_tokens or self._budget)
@@ -101,7 +114,8 @@ class Grounder:
         kept: list[Passage] = []
         blocks: list[str] = []
         for passage in relevant:
-            block = f"[{len(kept) + 1}] ({passage.location})\n{passage.text}"
+            text = excerpt(passage.text, question, count_tokens, self._passage_tokens)
+            block = f"[{len(kept) + 1}] ({passage.location})\n{text}"
             cost = count_tokens(block) + 2
             if used + cost > budget:
                 continue  # a shorter passage further down may still fit

@@ -1,0 +1,124 @@
+"""Retrieval on real third-party documents, per format, as Debian ships them.
+
+`make bench-knowledge` installs two small Debian packages (nobody debugged the readers with them):
+- debian-faq: the Debian FAQ as DocBook HTML pages (one file per chapter) and as plain text;
+- gnuplot-doc: the gnuplot 5.4 manual, a 311-page PDF book.
+
+Each format is learned into its own library (the FAQ's HTML and text say the same things), and
+bench/eval/third_party_questions.json (written before the first run) asks questions with the
+document and a phrase of the passage that answers each. A hit is a retrieved passage from that
+document containing that phrase. Reported per format: recall@1, recall@5, MRR and the
+questions not answered first; written to bench/results/third_party.json.
+
+    python -m bench.third_party
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.knowledge import RESULTS, normalised
+from tgtrainer.config import Settings
+from tgtrainer.knowledge.embedder import Embedder
+from tgtrainer.knowledge.extract import admit
+from tgtrainer.knowledge.library import Library
+from tgtrainer.knowledge.local_embedder import LocalEmbedder
+from tgtrainer.knowledge.types import GLOBAL_SCOPE
+from tgtrainer.storage import Database
+from tgtrainer.storage.knowledge import KnowledgeStore
+
+QUESTIONS = Path(__file__).parent / "eval" / "third_party_questions.json"
+FAQ = Path("/usr/share/doc/debian/FAQ")
+SOURCES = {  # format: its files, and the Debian package that ships them
+    "html": (sorted(FAQ.glob("*.en.html")), "debian-faq"),
+    "text": ([FAQ / "debian-faq.en.txt.gz"], "debian-faq"),
+    "pdf": ([Path("/usr/share/doc/gnuplot/gnuplot.pdf")], "gnuplot-doc"),
+}
+
+
+def unpacked(path: Path, folder: Path) -> Path:
+    """The file itself, or its gunzipped copy in `folder` (Debian compresses plain text)."""
+    if path.suffix != ".gz":
+        return path
+    copy = folder / path.stem
+    copy.write_bytes(gzip.decompress(path.read_bytes()))
+    return copy
+
+
+async def one_format(
+    embedder: Embedder, folder: Path, files: list[Path], questions: list[dict[str, str]]
+) -> dict[str, Any]:
+    database = Database(folder / "library.sqlite3")
+    library = Library(
+        Settings(data_dir=folder, max_document_pages=1000), KnowledgeStore(database), embedder
+    )
+    started = time.perf_counter()
+    chunks = 0
+    for path in files:
+        path = unpacked(path, folder)
+        result = await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)
+        chunks += result.document.chunks
+    learn_seconds = time.perf_counter() - started
+    ranks: list[int | None] = []
+    misses = []
+    for item in questions:
+        passages = await library.search(item["question"], [GLOBAL_SCOPE], 5)
+        gold = normalised(item["answer"])
+        rank = next(
+            (
+                number
+                for number, passage in enumerate(passages, start=1)
+                if passage.document == item["document"] and gold in normalised(passage.text)
+            ),
+            None,
+        )
+        ranks.append(rank)
+        if rank != 1:  # recall@1 misses too, with the rank when found lower
+            misses.append(
+                {"question": item["question"], "rank": rank, "got": [p.location for p in passages]}
+            )
+    database.close()
+    count = len(ranks)
+    return {
+        "documents": len(files),
+        "chunks": chunks,
+        "questions": count,
+        "recall@1": round(sum(r == 1 for r in ranks) / count, 3),
+        "recall@5": round(sum(r is not None for r in ranks) / count, 3),
+        "mrr": round(sum(1 / r for r in ranks if r is not None) / count, 3),
+        "learn_seconds": round(learn_seconds, 1),
+        "misses": misses,
+    }
+
+
+async def main() -> dict[str, Any]:
+    embedder = LocalEmbedder()
+    await embedder.warm_up()
+    questions: list[dict[str, str]] = json.loads(QUESTIONS.read_text())
+    results: dict[str, Any] = {}
+    for kind, (files, package) in SOURCES.items():
+        missing = [str(path) for path in files if not path.exists()] or ([] if files else [kind])
+        if missing:
+            raise SystemExit(f"{missing} missing: apt-get install {package} (make bench-knowledge)")
+        asked = [item for item in questions if item["format"] == kind]
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = await one_format(embedder, Path(tmp), files, asked)
+        results[kind] = {"package": package, **figures}
+        print(
+            f"{kind} ({package}): {figures['questions']} questions over {figures['chunks']} "
+            f"chunks: recall@1 {figures['recall@1']}, recall@5 {figures['recall@5']}, "
+            f"MRR {figures['mrr']}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "third_party.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
