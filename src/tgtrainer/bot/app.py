@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from tgtrainer.bot.access import AccessHandlers
+from tgtrainer.bot.boundary import ErrorBoundary
 from tgtrainer.bot.buttons import UnusablePressHandler, unknown_press_handler
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import Handlers
@@ -92,7 +93,8 @@ def build_application(
         .post_init(_register_commands)
         .build()
     )
-    handlers.running.on_stopped(functools.partial(handlers.tell_stopped, application))
+    boundary = ErrorBoundary(assistant)
+    handlers.running.on_stopped(functools.partial(boundary.tell_stopped, application))
     # Messages the core leaves unanswered stop in a group of their own, the first.
     application.add_handler(TypeHandler(Update, check_sender), group=-4)
     application.add_handler(UnusablePressHandler())  # before every handler with a pattern
@@ -141,7 +143,7 @@ def build_application(
             unknown_press_handler(),
         ]
     )
-    application.add_error_handler(handlers.on_error)
+    application.add_error_handler(boundary.on_error)
     return application
 
 

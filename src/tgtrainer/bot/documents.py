@@ -7,7 +7,7 @@ admitted is downloaded into a temporary folder, removed whatever happens; one st
 shows the progress of the whole batch, then what was learned: how much, with a warning for a
 document that gave little text for its size (or, through the error boundary, why a lone file was
 not learned; in a batch, each file's fate is in the summary). A caption that asks something is
-then answered. Errors are told by `Handlers.on_error`.
+then answered. Errors are told by `ErrorBoundary.on_error`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from tgtrainer.bot.batches import Arrival, Batches
-from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
+from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.split import shortened
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.grounding import by_document
