@@ -111,6 +111,7 @@ def build_application(
 
         TrainingHandlers(training, training_progress).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
+        from tgtrainer.bot.document_library import DocumentLibraryHandlers
         from tgtrainer.bot.documents import DocumentHandlers
 
         DocumentHandlers(
@@ -121,6 +122,7 @@ def build_application(
             not_a_question=handlers.not_a_question,
             no_sight_note=photos.no_sight_note if photos is not None else None,
         ).register(application)
+        DocumentLibraryHandlers(teaching).register(application)
         if photos is not None and photos.sees_pictures:
             from tgtrainer.bot.photos import PhotoHandlers
 

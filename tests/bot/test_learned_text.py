@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tgtrainer.bot.documents import describe, summarize
+from tgtrainer.bot.learned_text import describe, summarize
 from tgtrainer.core.teaching import Learned
 from tgtrainer.knowledge.types import DocumentInfo, LearnResult
 
