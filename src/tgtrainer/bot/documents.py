@@ -31,8 +31,9 @@ from tgtrainer.bot.batches import Arrival, Batches
 from tgtrainer.bot.learned_text import describe, in_messages, summarize
 from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.status import StatusMessage
+from tgtrainer.core.file_learning import Learned
 from tgtrainer.core.recovery import DOCUMENT, Recovery
-from tgtrainer.core.teaching import Learned, Teaching, Upload
+from tgtrainer.core.teaching import Teaching, Upload
 from tgtrainer.core.types import ChatRef
 from tgtrainer.knowledge.errors import NoTextError
 

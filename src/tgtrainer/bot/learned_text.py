@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tgtrainer.core.teaching import Learned
+from tgtrainer.core.file_learning import Learned
 from tgtrainer.knowledge.types import LearnResult
 
 MESSAGE_CHARS = 3800  # a long summary or listing goes on in further messages
 
 
 def describe(result: LearnResult, *, thin: bool = False) -> str:
-    """What the bot says once one document is learned (`thin`: `core.teaching.looks_thin`)."""
+    """What the bot says once one document is learned (`thin`: `core.file_learning.looks_thin`)."""
     document = result.document
     if result.status == "known":
         day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
