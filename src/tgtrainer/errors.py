@@ -1,7 +1,7 @@
 """The root of the errors a user is told about, shared by every capability.
 
 Every failure a user may hear of derives from `UserFacingError`; the bot catches it once, at its
-boundary (`bot.handlers.Handlers.on_error`), tells the user `str(error)` and logs `detail` and
+boundary (`bot.boundary.ErrorBoundary.on_error`), tells the user `str(error)` and logs `detail` and
 `__cause__` with the update id. Any other exception is a bug: the user gets a generic sentence
 and the log the traceback. The tree (the sentence each class says unless raised with its own):
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import BOT_TOKEN
 from tgtrainer.bot.app import build_application
+from tgtrainer.bot.boundary import INTERNAL_ERROR
 from tgtrainer.bot.documents import FAILED
-from tgtrainer.bot.handlers import INTERNAL_ERROR
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant
 from tgtrainer.core.grounding import Grounder

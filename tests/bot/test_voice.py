@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tgtrainer.bot.handlers import HEARD_CHARS, Heard
+from tgtrainer.bot.refs import HEARD_CHARS, Heard
 from tgtrainer.bot.render import render_markdown
 from tgtrainer.bot.voice import TOO_LONG, _minutes
 from tgtrainer.bot.voice_reply import LOADING, with_loading_notice

@@ -22,15 +22,8 @@ from tests.core.test_teaching import (
 )
 from tests.support.documents import make_zip_bomb
 from tgtrainer.config import Settings
-from tgtrainer.core.teaching import (
-    ARCHIVE,
-    ARCHIVE_MAX_DOCUMENTS,
-    AdminOnlyError,
-    Learned,
-    Teaching,
-    Upload,
-    looks_thin,
-)
+from tgtrainer.core.file_learning import ARCHIVE, ARCHIVE_MAX_DOCUMENTS, Learned, looks_thin
+from tgtrainer.core.teaching import AdminOnlyError, Teaching, Upload
 from tgtrainer.knowledge.extract import SUPPORTED
 from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.types import GLOBAL_SCOPE, DocumentInfo, LearnResult, chat_scope

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.e2e.test_documents import ask, prompt_for, send_document
+from tests.support.document_chat import ask, prompt_for, send_document
 from tests.support.documents import make_sectioned_pdf
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer

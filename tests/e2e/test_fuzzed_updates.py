@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import BOT_USERNAME, BotProcess
 from tests.support import raw_updates as raw
-from tgtrainer.bot.handlers import INTERNAL_ERROR
+from tgtrainer.bot.boundary import INTERNAL_ERROR
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 
 Expect = Literal["one", "some", "none", "press"]

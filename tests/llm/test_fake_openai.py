@@ -5,7 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tgtrainer.testing.fake_openai import FakeOpenAIServer, split_reply
+from tgtrainer.testing.fake_openai import FakeOpenAIServer
+from tgtrainer.testing.openai_wire import split_reply
 
 
 def test_split_reply_joins_back_exactly() -> None:

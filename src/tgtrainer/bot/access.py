@@ -23,7 +23,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from tgtrainer.bot.handlers import Context, Handlers, command_argument, user_ref
+from tgtrainer.bot.handlers import Handlers
+from tgtrainer.bot.refs import Context, command_argument, user_ref
 from tgtrainer.core.access import AccessPolicy, RequestOutcome
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.storage.access import Grant

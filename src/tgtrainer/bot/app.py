@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from tgtrainer.bot.access import AccessHandlers
+from tgtrainer.bot.boundary import ErrorBoundary
 from tgtrainer.bot.buttons import UnusablePressHandler, unknown_press_handler
 from tgtrainer.bot.commands import COMMANDS
 from tgtrainer.bot.handlers import Handlers
@@ -92,7 +93,8 @@ def build_application(
         .post_init(_register_commands)
         .build()
     )
-    handlers.running.on_stopped(functools.partial(handlers.tell_stopped, application))
+    boundary = ErrorBoundary(assistant)
+    handlers.running.on_stopped(functools.partial(boundary.tell_stopped, application))
     # Messages the core leaves unanswered stop in a group of their own, the first.
     application.add_handler(TypeHandler(Update, check_sender), group=-4)
     application.add_handler(UnusablePressHandler())  # before every handler with a pattern
@@ -109,6 +111,7 @@ def build_application(
 
         TrainingHandlers(training, training_progress).register(application)
     if teaching is not None:  # documents: registered first, so their commands come before /unknown
+        from tgtrainer.bot.document_library import DocumentLibraryHandlers
         from tgtrainer.bot.documents import DocumentHandlers
 
         DocumentHandlers(
@@ -119,6 +122,7 @@ def build_application(
             not_a_question=handlers.not_a_question,
             no_sight_note=photos.no_sight_note if photos is not None else None,
         ).register(application)
+        DocumentLibraryHandlers(teaching).register(application)
         if photos is not None and photos.sees_pictures:
             from tgtrainer.bot.photos import PhotoHandlers
 
@@ -141,7 +145,7 @@ def build_application(
             unknown_press_handler(),
         ]
     )
-    application.add_error_handler(handlers.on_error)
+    application.add_error_handler(boundary.on_error)
     return application
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from tgtrainer.bot.handlers import Context
+from tgtrainer.bot.refs import Context
 from tgtrainer.core.teaching import Upload
 
 BATCH_SECONDS = 1.0  # quiet time after the last file before a batch is learned

@@ -1,141 +1,49 @@
-"""Documents in Telegram: files, photos and taught text in; listings, forgetting, sources out.
+"""Documents in Telegram: files, photos and taught text in, learned (the chat's documents are
+listed and forgotten in `bot.document_library`).
 
 Every rule (where a thing is learned, who may teach or forget what, what a caption asks) is
 `core.teaching.Teaching`'s: each handler turns its update into one call on it and renders the
 answer. Files sent together are collected into one batch (`bot.batches`). A file the core
 admitted is downloaded into a temporary folder, removed whatever happens; one status message
-shows the progress of the whole batch, then what was learned: how much, with a warning for a
-document that gave little text for its size (or, through the error boundary, why a lone file was
-not learned; in a batch, each file's fate is in the summary). A caption that asks something is
-then answered. Errors are told by `Handlers.on_error`.
+shows the progress of the whole batch, then what was learned (`bot.learned_text`; or, through
+the error boundary, why a lone file was not learned; in a batch, each file's fate is in the
+summary). A caption that asks something is then answered. Errors are told by
+`bot.boundary.ErrorBoundary.on_error`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
-    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
 from tgtrainer.bot.batches import Arrival, Batches
-from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
-from tgtrainer.bot.split import shortened
+from tgtrainer.bot.learned_text import describe, in_messages, summarize
+from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.status import StatusMessage
-from tgtrainer.core.grounding import by_document
+from tgtrainer.core.file_learning import Learned
 from tgtrainer.core.recovery import DOCUMENT, Recovery
-from tgtrainer.core.teaching import Learned, Teaching, Upload
+from tgtrainer.core.teaching import Teaching, Upload
 from tgtrainer.core.types import ChatRef
 from tgtrainer.knowledge.errors import NoTextError
-from tgtrainer.knowledge.extract import SUPPORTED
-from tgtrainer.knowledge.types import LearnResult
 
 Answer = Callable[[Update, Context, str], Awaitable[None]]
-FORGET_CALLBACK = "kbforget:"
 FAILED = "I could not learn this document because of an error on my side. Please try again."
-SOURCES_CHARS = 3800  # the passages of /sources share one message
-MESSAGE_CHARS = 3800  # a long summary or listing goes on in further messages
-DOCS_PER_MESSAGE = 50  # /docs: entries (and their buttons) per message
-
-
-def describe(result: LearnResult, *, thin: bool = False) -> str:
-    """What the bot says once one document is learned (`thin`: `core.teaching.looks_thin`)."""
-    document = result.document
-    if result.status == "known":
-        day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
-        return f"I already know {document.name} (learned {day}); nothing changed."
-    verb = "Updated" if result.status == "replaced" else "Learned"
-    text = f"{verb} {document.name}: {_amount(result)}."
-    if result.status == "replaced":
-        text += " The new version replaces the old one."
-    if document.first_heading:
-        text += f"\nFirst heading: {document.first_heading}"
-    if thin:
-        text += f"\n{_thin_warning(result)}"
-    for note in result.notes:
-        text += f"\n{note}"
-    return text + "\nAsk me about it."
-
-
-def summarize(learned: list[Learned]) -> str:
-    """What the bot says once a batch (or an archive) is learned: a line for each document."""
-    done = [item for item in learned if item.result is not None]
-    lines = [f"Learned {len(done)} of {_count(len(learned), 'document')}:"]
-    for item in learned:
-        result = item.result
-        if result is None:
-            lines.append(f"✗ {item.name}: {item.error}")
-        elif result.status == "known":
-            lines.append(f"• {item.name}: already known, nothing changed.")
-        else:
-            updated = " (updated)" if result.status == "replaced" else ""
-            line = f"• {item.name}{updated}: {_amount(result)}."
-            lines.append(line + (f" {_thin_warning(result)}" if item.thin else ""))
-    if done:
-        passages = sum(item.result.document.chunks for item in done if item.result)
-        characters = sum(item.result.characters for item in done if item.result)
-        lines.append(
-            f"In all: {_count(passages, 'passage')}, {_count(characters, 'character')}. "
-            "Ask me about them."
-        )
-    return "\n".join(lines)
-
-
-def _amount(result: LearnResult) -> str:
-    """'12 pages, 30 passages, 41,200 characters' (what is known of them)."""
-    document = result.document
-    parts = [f"{document.pages} pages"] if document.pages else []
-    parts.append(_count(document.chunks, "passage"))
-    if result.characters:
-        parts.append(_count(result.characters, "character"))
-    return ", ".join(parts)
-
-
-def _thin_warning(result: LearnResult) -> str:
-    document, characters = result.document, _count(result.characters, "character")
-    if document.pages:
-        return f"Its {document.pages} pages gave only {characters}; they may be mostly pictures."
-    return (
-        f"This {_size(document.size)} file gave only {characters}; it may be mostly pictures "
-        "or scripts."
-    )
 
 
 def _located(status: StatusMessage, where: str) -> Callable[[str], None]:
     """Progress lines of one file of a batch, saying which."""
     return lambda line: status.set(f"{line} ({where})")
-
-
-def _messages(lines: list[str], limit: int = MESSAGE_CHARS) -> list[str]:
-    """`lines` joined into messages of at most about `limit` characters each."""
-    messages: list[str] = []
-    for line in lines:
-        if messages and len(messages[-1]) + len(line) < limit:
-            messages[-1] += "\n" + line
-        else:
-            messages.append(line)
-    return messages
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _size(size: int) -> str:
-    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{max(size / 1024, 0.1):.1f} KB"
 
 
 class DocumentHandlers:
@@ -169,11 +77,6 @@ class DocumentHandlers:
             [
                 CommandHandler("teach", self.teach),
                 CommandHandler("teach_global", self.teach_global),
-                CommandHandler("docs", self.docs),
-                CommandHandler("forget", self.forget),
-                CommandHandler("forget_all", self.forget_all),
-                CommandHandler("sources", self.sources),
-                CallbackQueryHandler(self.forget_pressed, pattern=f"^{FORGET_CALLBACK}"),
                 # Audio and video sent as files are for the voice handlers to hear.
                 MessageHandler(
                     filters.Document.ALL & ~filters.Document.AUDIO & ~filters.Document.VIDEO,
@@ -186,8 +89,6 @@ class DocumentHandlers:
         application.add_handler(
             MessageHandler(filters.TEXT & ~filters.COMMAND, self.taught_text), group=-1
         )
-
-    # -- learning ----------------------------------------------------------------------------
 
     async def document(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -311,7 +212,7 @@ class DocumentHandlers:
     ) -> None:
         """Show what was learned (a long summary goes on in further messages), then answer
         what the caption asked."""
-        first, *rest = _messages(text.split("\n"))
+        first, *rest = in_messages(text.split("\n"))
         await status.finish(first)
         for more in rest:
             await status.message.reply_text(more)
@@ -352,95 +253,5 @@ class DocumentHandlers:
         await message.reply_text(describe(result))
         raise ApplicationHandlerStop
 
-    # -- the chat's documents ----------------------------------------------------------------
 
-    async def docs(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        listed = self._teaching.documents(chat_ref(update), user_ref(update))
-        if not listed:
-            await message.reply_text(
-                "I have no documents for this chat yet. Send me a file or use /teach; I read "
-                f"{SUPPORTED}."
-            )
-            return
-        for start in range(0, len(listed), DOCS_PER_MESSAGE):
-            lines, buttons = [], []
-            for number, entry in enumerate(listed[start : start + DOCS_PER_MESSAGE], start + 1):
-                document = entry.document
-                day = datetime.fromtimestamp(document.created_at, UTC).strftime("%Y-%m-%d")
-                shared = " (global)" if entry.is_global else ""
-                lines.append(
-                    f"{number}. {html.escape(document.name)}{shared}: {_size(document.size)}, "
-                    f"{day}, {_count(document.chunks, 'passage')}"
-                )
-                if entry.forgettable:
-                    label = f"Forget {document.name}"[:60]
-                    data = f"{FORGET_CALLBACK}{document.id}"
-                    buttons.append([InlineKeyboardButton(label, callback_data=data)])
-            title = "<b>Documents I answer from here:</b>\n" if start == 0 else ""
-            await message.reply_text(
-                title + "\n".join(lines),
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
-            )
-
-    async def forget_pressed(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        assert query is not None and query.data is not None
-        raw = query.data.removeprefix(FORGET_CALLBACK)
-        document = (
-            await self._teaching.forget_by_id(chat_ref(update), user_ref(update), int(raw))
-            if raw.isascii() and raw.isdigit() and len(raw) <= 18  # an id SQLite can hold
-            else None
-        )
-        if document is None:
-            await query.answer("That document is already gone.")
-            return
-        await query.answer(f"Forgot {document.name}")
-        if query.message is not None:
-            with contextlib.suppress(TelegramError):
-                await context.bot.send_message(query.message.chat.id, f"Forgot {document.name}.")
-
-    async def forget(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        name = command_argument(message)
-        if not name:
-            await message.reply_text("Which one? /forget <name>; /docs lists the documents.")
-            return
-        forgotten = await self._teaching.forget(chat_ref(update), user_ref(update), name)
-        if forgotten is None:
-            await message.reply_text(
-                f"I have no document called {shortened(name)} here; see /docs."
-            )
-        else:
-            await message.reply_text(f"Forgot {shortened(forgotten.name)}.")
-
-    async def forget_all(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        count = await self._teaching.forget_all(chat_ref(update), user_ref(update))
-        await message.reply_text(
-            f"Forgot {_count(count, 'document')}." if count else "There was nothing to forget."
-        )
-
-    async def sources(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        passages = self._teaching.last_sources(chat_ref(update))
-        if not passages:
-            await message.reply_text("My last answer here did not come from your documents.")
-            return
-        room = SOURCES_CHARS // len(passages)
-        blocks = []
-        for document, cited in by_document(passages):  # each document named once
-            lines = [document]
-            for number, passage in cited:
-                text = passage.text if len(passage.text) <= room else passage.text[: room - 1] + "…"
-                lines.append(f"[{number}] {passage.place}".rstrip() + f"\n{text}")
-            blocks.append("\n".join(lines))
-        await message.reply_text("\n\n".join(blocks))
-
-
-__all__ = ["DocumentHandlers", "describe", "summarize"]
+__all__ = ["DocumentHandlers"]

@@ -3,7 +3,7 @@ answer it, and /correct.
 
 Every rule (who may rate what, what a reply means) is `core.feedback.Feedback`'s: each handler
 turns its update into one call on it and renders the result. Refusals are `FeedbackError`s,
-told by `Handlers.on_error` (an alert for a button).
+told by `ErrorBoundary.on_error` (an alert for a button).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.rating_buttons import RATE_CALLBACK, pressed_rating, rating_buttons
+from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
 from tgtrainer.core.feedback import BAD, GOOD, Corrected, Feedback, NotRateableError
 
 log = logging.getLogger(__name__)

@@ -5,35 +5,33 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import re
-from dataclasses import dataclass
-from typing import Protocol
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ContextTypes
 
 from tgtrainer.bot.commands import GREETING, help_text
-from tgtrainer.bot.incoming import chat_of, incoming_of
 from tgtrainer.bot.rating_buttons import rating_buttons
+from tgtrainer.bot.refs import (
+    Answered,
+    Context,
+    Heard,
+    Speaker,
+    chat_ref,
+    command_argument,
+    user_ref,
+)
 from tgtrainer.bot.reply import ReplyWriter, still_working
 from tgtrainer.bot.running import RunningWork
 from tgtrainer.bot.split import split_html
-from tgtrainer.bot.status import unfinished_status
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.feedback import Feedback
-from tgtrainer.core.incoming import asker
 from tgtrainer.core.photos import PhotoQuestion
-from tgtrainer.errors import UserFacingError
 from tgtrainer.llm import ModelError
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
 EMPTY_ANSWER = "The model gave an empty answer. Try rephrasing your message."
-INTERNAL_ERROR = "Something went wrong on my side. Please try again."
 NOT_TEXT = "I can read text messages. Send me your question as text."
 TOO_SLOW = (
     "The model did not answer within {seconds:g} seconds, so I stopped waiting. Try again in a "
@@ -43,57 +41,6 @@ STILL_WORKING = "⏳ Still working on it… /cancel stops it."
 STILL_WORKING_SECONDS = 5.0
 """Without a word from the model for this long, the user sees `STILL_WORKING`."""
 NOTHING_TO_CANCEL = "Nothing of yours is running here, so there is nothing to stop."
-HEARD_CHARS = 200
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+\-.!<>|~{}])")
-
-
-@dataclass(frozen=True, slots=True)
-class Heard:
-    """A question that was spoken: what was understood, in which language."""
-
-    text: str
-    language: str | None
-    show: bool = True  # quote it above the answer
-
-    def quote(self) -> str:
-        """A short Markdown quote of the transcript, then a blank line."""
-        short = self.text if len(self.text) <= HEARD_CHARS else self.text[: HEARD_CHARS - 1] + "…"
-        escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", short)
-        return f"> 🎤 {escaped}\n\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Answered:
-    """An answer that was sent: its text, and the transcript if the question was spoken."""
-
-    text: str
-    heard: Heard | None
-
-
-class Speaker(Protocol):
-    """Reads an answer aloud in the chat when the chat wants it (`bot.voice.VoiceReplies`)."""
-
-    async def speak(self, update: Update, context: Context, answered: Answered) -> None: ...
-
-
-def chat_ref(update: Update) -> ChatRef:
-    chat = update.effective_chat
-    assert chat is not None  # every handler's update is in a chat: `bot.buttons` sees to presses
-    return chat_of(chat)
-
-
-def user_ref(update: Update) -> UserRef:
-    """Who asks (`core.incoming.asker`): the person, or the chat a message was sent as."""
-    incoming = incoming_of(update)
-    who = asker(incoming) if incoming is not None else None
-    assert who is not None  # `bot.incoming.check_sender` stops such messages first
-    return who
-
-
-def command_argument(message: Message) -> str:
-    """The text after `/command` (and `@botname`), with its own line breaks kept."""
-    text = message.text or ""
-    return re.sub(r"^/\S+\s?", "", text, count=1).strip()
 
 
 class Handlers:
@@ -168,18 +115,6 @@ class Handlers:
         user = update.effective_user
         if user is None or not self.running.cancel(chat_ref(update).id, user.id):
             await message.reply_text(NOTHING_TO_CANCEL)
-
-    async def tell_stopped(
-        self,
-        application: Application,  # type: ignore[type-arg]
-        update: Update,
-        sentence: str,
-    ) -> None:
-        """Say why the update's work stopped, where its answer would have been."""
-        try:
-            await _tell_failure(update, CallbackContext.from_update(update, application), sentence)
-        except Exception:
-            log.exception("update %s: could not say that its work stopped", update.update_id)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -340,32 +275,6 @@ class Handlers:
         if message is not None:
             self._assistant.discard(chat_ref(update), message.message_id)
 
-    async def on_error(self, update: object, context: Context) -> None:
-        """The bot's one error boundary: every handler's failure ends here.
-
-        A `UserFacingError` is told by its sentence, anything else by a generic one (the log
-        gets the traceback, the chat never); both are logged with the update id. The sentence
-        finishes the update's unfinished status message if it has one, else it is a reply (an
-        alert for a button). An update that failed goes no further.
-        """
-        error = context.error
-        update_id = update.update_id if isinstance(update, Update) else None
-        if isinstance(error, UserFacingError):
-            level = logging.WARNING if error.__cause__ is not None else logging.INFO
-            log.log(level, "update %s: %r, caused by %r", update_id, error, error.__cause__)
-        else:
-            log.error("update %s failed", update_id, exc_info=error)
-        if isinstance(update, Update):
-            sentence = str(error) if isinstance(error, UserFacingError) else None
-            try:
-                await _tell_failure(update, context, sentence)
-                message = update.effective_message
-                if message is not None and update.effective_chat is not None:
-                    self._assistant.close(chat_ref(update), message.message_id)
-            except Exception:
-                log.exception("update %s: could not tell the user about the failure", update_id)
-        raise ApplicationHandlerStop
-
     def addressed_to_me(self, message: Message, username: str) -> bool:
         """Whether the bot should answer `message` (text or caption) at all."""
         return self._addressed_to_me(message, username)
@@ -380,23 +289,3 @@ class Handlers:
             return True
         replied = message.reply_to_message
         return bool(replied and replied.from_user and replied.from_user.username == username)
-
-
-async def _tell_failure(update: Update, context: Context, sentence: str | None) -> None:
-    """Say `sentence` (None: the generic one) where the user waits for the update's answer."""
-    status = unfinished_status(update, context)
-    if status is not None:
-        await status.finish(sentence or status.failure)
-        return
-    sentence = sentence or INTERNAL_ERROR
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(sentence, show_alert=True)
-            return
-        except TelegramError:  # the button was answered already: say it in the chat
-            pass
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(sentence)
-        return
-    if update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, sentence)

@@ -2,7 +2,7 @@
 one-button rollback to the base model.
 
 The list and every rule are the core's (`Assistant.available_models`, `adapters`,
-`set_default_model`); refusals are `UserFacingError`s told by `Handlers.on_error`.
+`set_default_model`); refusals are `UserFacingError`s told by `ErrorBoundary.on_error`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from tgtrainer.bot.buttons import show_in_menu
-from tgtrainer.bot.handlers import Context, chat_ref, user_ref
+from tgtrainer.bot.refs import Context, chat_ref, user_ref
 from tgtrainer.core import Assistant
 
 MODEL_CALLBACK = "model:"

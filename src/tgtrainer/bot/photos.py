@@ -2,7 +2,7 @@
 
 What a photo means is `core.photos.Photos.action`'s: this handler runs before the documents'
 one and takes the photos to look at; the others (to learn, or that the model cannot see) go on
-to `bot.documents`. Errors are told by `Handlers.on_error`.
+to `bot.documents`. Errors are told by `ErrorBoundary.on_error`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, filters
 
-from tgtrainer.bot.handlers import Context, Handlers, chat_ref, user_ref
+from tgtrainer.bot.handlers import Handlers
+from tgtrainer.bot.refs import Context, chat_ref, user_ref
 from tgtrainer.core.photos import PhotoAction, Photos
 
 GROUP = -1

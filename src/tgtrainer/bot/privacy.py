@@ -8,7 +8,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from tgtrainer.bot.handlers import Context
+from tgtrainer.bot.refs import Context
 from tgtrainer.core.privacy import Privacy
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 A handler sends it, sets progress lines (from any thread) that are shown by editing it about once
 a second, and finishes it with the outcome. When the job fails instead, the error boundary
-(`Handlers.on_error`) finishes it with the error's sentence: the user sees one message about the
-job, never a second one about its failure.
+(`bot.boundary.ErrorBoundary.on_error`) finishes it with the error's sentence: the user sees one
+message about the job, never a second one about its failure.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ background task that follows running jobs, shows an offline job's progress in on
 in place, and tells each job's outcome.
 
 Every rule (who may train, on what, who is told) is `core.training.Training`'s; refusals and
-failures are `UserFacingError`s told by `Handlers.on_error`.
+failures are `UserFacingError`s told by `ErrorBoundary.on_error`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from tgtrainer.bot.handlers import Context, chat_ref, command_argument, user_ref
+from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.training import ProgressNotice, Training, job_lines
 from tgtrainer.training.base import Method

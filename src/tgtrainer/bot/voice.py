@@ -17,7 +17,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
 from tgtrainer.bot.buttons import show_in_menu
-from tgtrainer.bot.handlers import Handlers, Heard, chat_ref, command_argument, user_ref
+from tgtrainer.bot.handlers import Handlers
+from tgtrainer.bot.refs import Heard, chat_ref, command_argument, user_ref
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.bot.voice_reply import with_loading_notice
 from tgtrainer.config import Settings

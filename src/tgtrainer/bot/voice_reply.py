@@ -15,7 +15,7 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from tgtrainer.bot.handlers import Answered, chat_ref
+from tgtrainer.bot.refs import Answered, chat_ref
 from tgtrainer.bot.typing_indicator import chat_action
 from tgtrainer.core.voice import Voice
 from tgtrainer.speech.audio import VoiceNote

@@ -19,24 +19,21 @@ The rules, all of them here:
   any caption holds for all of them (an album's caption sits on one file), a waiting /teach is
   used once for all, and a file that cannot be learned is told in the summary while the others
   are learned.
-- A ZIP archive is unpacked (within the bomb limits) and each file in it learned as its own
-  document, named "archive.zip/path/in/it.txt"; archives inside it are not opened, and at most
-  `ARCHIVE_MAX_DOCUMENTS` of its files are learned.
-- A document that gives suspiciously little text for its size (`looks_thin`) is learned, and the
-  user is warned: it may be mostly pictures or scripts.
+- Each file is learned by `core.file_learning`: a ZIP archive is unpacked there, and a document
+  that gives little text for its size is learned with a warning.
 
 No Telegram here: chats and users come as `ChatRef`/`UserRef`, results go back as plain data.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tgtrainer.core.access import AccessPolicy
+from tgtrainer.core.file_learning import ARCHIVE, FileLearning, Learned
 from tgtrainer.core.grounding import scopes_for, teaching_scope
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
@@ -50,11 +47,6 @@ TEACH_WAIT_SECONDS = 3600.0  # after /teach, how long the next message is taken 
 GLOBAL_FLAG = "#global"
 NOTE_NAME_WORDS = 6  # a taught text is named by its first words...
 NOTE_NAME_CHARS = 60  # ...at most this many characters of them
-ARCHIVE = "zip"  # the kind of an admitted ZIP archive: unpacked here, not read as a document
-ARCHIVE_MAX_DOCUMENTS = 50
-THIN_MIN_BYTES = 64 * 1024  # smaller files may hold little text (an empty DOCX is 36 KB)
-THIN_SHARE = 0.01  # characters per byte under which a file looks like pictures or scripts
-THIN_PAGE_CHARACTERS = 100  # ...and per page, for paged documents (PDF)
 
 
 class AdminOnlyError(UserFacingError):
@@ -95,17 +87,6 @@ class AdmittedBatch:
 
 
 @dataclass(frozen=True, slots=True)
-class Learned:
-    """What became of one document: learned (`result`, and whether it `looks_thin`), or not
-    (`error`, the sentence for the user)."""
-
-    name: str
-    result: LearnResult | None = None
-    thin: bool = False
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class ListedDocument:
     document: DocumentInfo
     is_global: bool
@@ -122,26 +103,6 @@ def caption_question(caption: str, bot_username: str) -> str:
         and not word.lower().startswith(("/teach@", "/teach_global@"))
     ]
     return " ".join(words)
-
-
-def looks_thin(result: LearnResult, kind: str) -> bool:
-    """Whether a learned document gave suspiciously little text for its size: under
-    `THIN_PAGE_CHARACTERS` a page, or (not paged) under `THIN_SHARE` characters a byte of a file
-    of `THIN_MIN_BYTES` or more. Pictures are read for their text only, and never look thin."""
-    document = result.document
-    if result.status == "known" or kind == "image":
-        return False
-    if document.pages:
-        return result.characters < THIN_PAGE_CHARACTERS * document.pages
-    return document.size >= THIN_MIN_BYTES and result.characters < THIN_SHARE * document.size
-
-
-def _located(progress: Progress | None, where: str) -> Progress | None:
-    """`progress` with each line saying where in the archive it is."""
-    if progress is None:
-        return None
-    report = progress
-    return lambda line: report(f"{line} ({where})")
 
 
 def note_name(text: str) -> str:
@@ -169,6 +130,7 @@ class Teaching:
         self._pending = pending
         self._sources = sources
         self._teach_wait = teach_wait_seconds
+        self._files = FileLearning(library, quotas)
 
     # -- learning ---------------------------------------------------------------------------
 
@@ -239,9 +201,11 @@ class Teaching:
             return await self.learn_file(
                 upload.file, upload.scope, path, progress=progress, user_id=upload.user_id
             )
-        result = await self._library.learn_file(path, upload.file, upload.scope, progress=progress)
-        self._counted(upload.user_id, result)
-        return [Learned(upload.file.name, result, looks_thin(result, upload.file.kind))]
+        return [
+            await self._files.learn_document(
+                upload.file, upload.scope, path, progress=progress, user_id=upload.user_id
+            )
+        ]
 
     async def learn_file(
         self,
@@ -252,62 +216,9 @@ class Teaching:
         progress: Progress | None = None,
         user_id: int | None = None,
     ) -> list[Learned]:
-        """Learn one file of a batch, downloaded to `path`: a document, or each document in a
-        ZIP archive. What cannot be learned is told in its `Learned`, never raised: the rest of
-        the batch goes on."""
-        if file.kind != ARCHIVE:
-            return [await self._learn_or_say_why(file, scope, path, progress, user_id)]
-        limits = self._library.limits
-        try:
-            found = await asyncio.to_thread(archive.members, path, limits)
-        except UserFacingError as error:
-            return [Learned(file.name, error=str(error))]
-        if not found:
-            return [Learned(file.name, error=f"{file.name} holds no files.")]
-        learned = []
-        for number, member in enumerate(found[:ARCHIVE_MAX_DOCUMENTS], start=1):
-            name = f"{file.name}/{member.name}"
-            if archive.is_archive(member.name, None):
-                learned.append(Learned(name, error="I don't open archives inside archives."))
-                continue
-            try:
-                admitted = admit(name, None, member.size, limits)
-                target = path.parent / f"member-{number}"
-                await asyncio.to_thread(archive.unpack, path, member, target, limits)
-            except UserFacingError as error:
-                learned.append(Learned(name, error=str(error)))
-                continue
-            report = _located(progress, f"{number}/{len(found)} in {file.name}")
-            try:
-                learned.append(
-                    await self._learn_or_say_why(admitted, scope, target, report, user_id)
-                )
-            finally:
-                target.unlink(missing_ok=True)
-        if len(found) > ARCHIVE_MAX_DOCUMENTS:
-            rest = len(found) - ARCHIVE_MAX_DOCUMENTS
-            learned.append(
-                Learned(
-                    f"{file.name}: {rest} more files",
-                    error=f"I learn at most {ARCHIVE_MAX_DOCUMENTS} files from one archive.",
-                )
-            )
-        return learned
-
-    async def _learn_or_say_why(
-        self,
-        file: Admitted,
-        scope: str,
-        path: Path,
-        progress: Progress | None,
-        user_id: int | None,
-    ) -> Learned:
-        try:
-            result = await self._library.learn_file(path, file, scope, progress=progress)
-        except UserFacingError as error:
-            return Learned(file.name, error=str(error))
-        self._counted(user_id, result)
-        return Learned(file.name, result, looks_thin(result, file.kind))
+        """Learn one file of a batch, downloaded to `path` (`FileLearning.learn`): what cannot
+        be learned is told in its `Learned`, never raised."""
+        return await self._files.learn(file, scope, path, progress=progress, user_id=user_id)
 
     async def teach(
         self, chat: ChatRef, user: UserRef, text: str, *, everyone: bool = False
@@ -337,12 +248,8 @@ class Teaching:
         if self._quotas is not None:
             self._quotas.check_document(user.id, len(text.encode()))
         result = await self._library.learn_text(text, note_name(text), scope)
-        self._counted(user.id, result)
+        self._files.count(user.id, result)
         return result
-
-    def _counted(self, user_id: int | None, result: LearnResult) -> None:
-        if self._quotas is not None and user_id is not None and result.status != "known":
-            self._quotas.count_document(user_id, result.document.size)
 
     def _scope(self, chat: ChatRef, user: UserRef, *, everyone: bool) -> str:
         if not everyone:

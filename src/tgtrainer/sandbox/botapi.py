@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp.web import FileField
 
 from tgtrainer.sandbox.errors import BotApiError, bad_request
-from tgtrainer.sandbox.state import JSON, SandboxState
+from tgtrainer.sandbox.records import JSON
+from tgtrainer.sandbox.state import SandboxState
 from tgtrainer.sandbox.telegram_html import TelegramHtmlError, parse_html
 from tgtrainer.sandbox.webhook import WEBHOOK_METHODS, conflict_with_webhook
 

@@ -16,47 +16,9 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from tgtrainer.sandbox.records import JSON, Fault, StoredFile, Webhook
 from tgtrainer.sandbox.store import SandboxStore, SavedFile, Snapshot
-
-JSON = dict[str, Any]
-
-
-@dataclass
-class StoredFile:
-    file_id: str
-    file_unique_id: str
-    data: bytes
-    file_path: str
-    file_name: str | None = None
-    mime_type: str | None = None
-
-    def as_json(self) -> JSON:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": len(self.data),
-        }
-
-
-@dataclass
-class Fault:
-    """What the next call of a method does instead of succeeding."""
-
-    error_code: int = 0
-    description: str = ""
-    retry_after: int | None = None
-    delay: float = 0.0
-
-
-@dataclass
-class Webhook:
-    """What the bot's setWebhook asked for, and how delivering to it has gone."""
-
-    url: str
-    secret_token: str | None = None
-    max_connections: int = 40
-    last_error_date: int | None = None
-    last_error_message: str | None = None
+from tgtrainer.sandbox.user_view import user_view
 
 
 @dataclass
@@ -238,42 +200,14 @@ class SandboxState:
         return bool(message.get("from", {}).get("id") == self.bot_id)
 
     def user_view(self, message: JSON) -> JSON:
-        """A message as the user side shows it: flat, with the HTML the bot sent."""
-        chat_id, message_id = message["chat"]["id"], message["message_id"]
-        attachment = next(
-            (
-                kind
-                for kind in ("voice", "audio", "document", "photo", "video_note")
-                if kind in message
-            ),
-            None,
+        """A message as the user side shows it (`sandbox.user_view`)."""
+        key = (message["chat"]["id"], message["message_id"])
+        return user_view(
+            message,
+            from_bot=self.from_bot(message),
+            html=self.html.get(key),
+            reactions=self.reactions.get(key, []),
         )
-        view: JSON = {
-            "message_id": message_id,
-            "chat_id": chat_id,
-            "from_bot": self.from_bot(message),
-            "from": message.get("from"),
-            "date": message["date"],
-            "edit_date": message.get("edit_date"),
-            "text": message.get("text", message.get("caption", "")),
-            "entities": message.get("entities", message.get("caption_entities", [])),
-            "html": self.html.get((chat_id, message_id)) or _escape(message.get("text", "")),
-            "reply_markup": message.get("reply_markup"),
-            "reply_to_message_id": (message.get("reply_to_message") or {}).get("message_id"),
-            "kind": attachment or "text",
-            "reactions": self.reactions.get((chat_id, message_id), []),
-        }
-        if attachment is not None:
-            payload = message[attachment]
-            payload = payload[-1] if isinstance(payload, list) else payload
-            view.update(
-                file_id=payload["file_id"],
-                file_name=payload.get("file_name"),
-                mime_type=payload.get("mime_type"),
-                duration=payload.get("duration"),
-                file_size=payload.get("file_size"),
-            )
-        return view
 
     # -- files ---------------------------------------------------------------------------
 
@@ -397,7 +331,3 @@ class SandboxState:
             if window is not None and time.monotonic() < window[1]:
                 return window[0]
         return None
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -15,7 +15,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from tgtrainer.sandbox import media
-from tgtrainer.sandbox.state import JSON, Fault, SandboxState
+from tgtrainer.sandbox.records import JSON, Fault
+from tgtrainer.sandbox.state import SandboxState
 
 _ENTITY_PATTERNS = (
     ("bot_command", re.compile(r"(?<![^\s])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),

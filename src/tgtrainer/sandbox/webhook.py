@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from tgtrainer.sandbox.errors import BotApiError, bad_request
-from tgtrainer.sandbox.state import JSON, SandboxState, Webhook
+from tgtrainer.sandbox.records import JSON, Webhook
+from tgtrainer.sandbox.state import SandboxState
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

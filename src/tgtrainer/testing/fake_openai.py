@@ -3,9 +3,9 @@
 `POST /v1/chat/completions` (with and without `stream`) answers with `reply(messages, model)`,
 streamed one word per chunk; `GET /v1/models` lists `models` and the fine-tuned ones; the files
 and fine-tuning endpoints are `fine_tuning` (`testing.fake_finetune`). Faults are queued per
-endpoint and each one is used up by one request: `fail_next` (an error status), `hang_next` (no
-answer for a while), `break_stream_next` (the connection drops halfway through the reply);
-`refuse_pictures` answers 400 to every chat request with an image part.
+endpoint (`testing.fake_faults`) and each one is used up by one request: `fail_next` (an error
+status), `hang_next` (no answer for a while), `break_stream_next` (the connection drops halfway
+through the reply); `refuse_pictures` answers 400 to every chat request with an image part.
 
     with FakeOpenAIServer().serve_in_thread() as server:   # or: await server.start()
         ... OPENAI_BASE_URL=server.base_url ...
@@ -22,43 +22,33 @@ import itertools
 import json
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 
+from tgtrainer.testing.fake_faults import Endpoint, Fault, FaultQueues, apply_fault
 from tgtrainer.testing.fake_finetune import FakeFineTuning
 from tgtrainer.testing.openai_wire import (
     completion,
     completion_chunk,
     drop,
     error_response,
+    has_picture,
     message_text,
     split_reply,
     token_usage,
 )
 
-__all__ = ["Endpoint", "FakeOpenAIServer", "Reply", "echo", "main", "split_reply"]
+__all__ = ["FakeOpenAIServer", "Reply", "echo", "main"]
 
 Reply = Callable[[list[dict[str, Any]], str], str]
-Endpoint = Literal["chat", "models", "transcriptions", "speech", "embeddings"]
 
 
 def echo(messages: list[dict[str, Any]], model: str) -> str:
     """The default reply: the last user message, echoed."""
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
     return f"You said: {message_text(last.get('content'))}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Fault:
-    kind: Literal["fail", "hang", "break"]
-    status: int = 500
-    retry_after: float | None = None
-    body: Any = None
-    seconds: float = 0.0
 
 
 class FakeOpenAIServer:
@@ -91,13 +81,7 @@ class FakeOpenAIServer:
         that does not see images; may be changed while the server runs."""
         self.model_listings = 0
         self.embedding_requests: list[dict[str, Any]] = []
-        self._faults: dict[Endpoint, deque[_Fault]] = {
-            "chat": deque(),
-            "models": deque(),
-            "transcriptions": deque(),
-            "speech": deque(),
-            "embeddings": deque(),
-        }
+        self._faults = FaultQueues()
         self.transcript = "Hello from the fake transcriber."
         """What `POST /v1/audio/transcriptions` hears in any audio."""
         self.audio_requests: list[dict[str, Any]] = []
@@ -106,7 +90,6 @@ class FakeOpenAIServer:
         self.fine_tuning = FakeFineTuning()
         """The files and fine-tuning endpoints (`testing.fake_finetune`); its succeeded jobs'
         models join `GET /v1/models`."""
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -132,29 +115,18 @@ class FakeOpenAIServer:
         if count <= 0:
             self.clear_faults()
             return
-        self._queue(endpoint, _Fault("fail", status, retry_after, body), count)
+        self._faults.add(endpoint, Fault("fail", status, retry_after, body), count)
 
     def hang_next(self, seconds: float, count: int = 1, *, endpoint: Endpoint = "chat") -> None:
         """Say nothing for `seconds` on the next `count` requests, then answer normally."""
-        self._queue(endpoint, _Fault("hang", seconds=seconds), count)
+        self._faults.add(endpoint, Fault("hang", seconds=seconds), count)
 
     def break_stream_next(self, count: int = 1) -> None:
         """Drop the connection halfway through the next `count` chat replies."""
-        self._queue("chat", _Fault("break"), count)
+        self._faults.add("chat", Fault("break"), count)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            for queue in self._faults.values():
-                queue.clear()
-
-    def _queue(self, endpoint: Endpoint, fault: _Fault, count: int) -> None:
-        with self._lock:
-            self._faults[endpoint].extend([fault] * count)
-
-    def _next_fault(self, endpoint: Endpoint) -> _Fault | None:
-        with self._lock:
-            queue = self._faults[endpoint]
-            return queue.popleft() if queue else None
+        self._faults.clear()
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -206,9 +178,9 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        fault = self._next_fault("chat")
+        fault = self._faults.take("chat")
         if fault is not None and fault.kind != "break":
-            early = await self._apply(fault)
+            early = await apply_fault(fault)
             if early is not None:
                 return early
         messages, model = body.get("messages"), body.get("model")
@@ -216,7 +188,7 @@ class FakeOpenAIServer:
             return error_response(
                 400, "'model' and a non-empty 'messages' are required", "invalid_request_error"
             )
-        if self.refuse_pictures and _has_picture(messages):
+        if self.refuse_pictures and has_picture(messages):
             return error_response(
                 400,
                 "Invalid content type. image_url is only supported by certain models.",
@@ -243,9 +215,9 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        fault = self._next_fault("models")
+        fault = self._faults.take("models")
         if fault is not None:
-            early = await self._apply(fault)
+            early = await apply_fault(fault)
             if early is not None:
                 return early
         data = [
@@ -263,9 +235,9 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        fault = self._next_fault("embeddings")
+        fault = self._faults.take("embeddings")
         if fault is not None:
-            early = await self._apply(fault)
+            early = await apply_fault(fault)
             if early is not None:
                 return early
         inputs = body.get("input")
@@ -293,9 +265,9 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        fault = self._next_fault("transcriptions")
+        fault = self._faults.take("transcriptions")
         if fault is not None:
-            early = await self._apply(fault)
+            early = await apply_fault(fault)
             if early is not None:
                 return early
         if not fields["file_bytes"] or "model" not in fields:
@@ -310,9 +282,9 @@ class FakeOpenAIServer:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        fault = self._next_fault("speech")
+        fault = self._faults.take("speech")
         if fault is not None:
-            early = await self._apply(fault)
+            early = await apply_fault(fault)
             if early is not None:
                 return early
         if body.get("response_format") != "opus" or not body.get("input"):
@@ -329,18 +301,6 @@ class FakeOpenAIServer:
             return None
         return error_response(
             401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-        )
-
-    async def _apply(self, fault: _Fault) -> web.Response | None:
-        """Carry out a fail or hang fault; a response means: send this instead of the reply."""
-        if fault.kind == "hang":
-            await asyncio.sleep(fault.seconds)
-            return None
-        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-        if fault.body is not None:
-            return web.json_response(fault.body, status=fault.status, headers=headers)
-        return error_response(
-            fault.status, f"fake failure {fault.status}", "server_error", headers=headers
         )
 
     async def _stream(
@@ -373,15 +333,6 @@ class FakeOpenAIServer:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
-
-def _has_picture(messages: list[Any]) -> bool:
-    return any(
-        isinstance(part, dict) and part.get("type") == "image_url"
-        for message in messages
-        if isinstance(message, dict) and isinstance(message.get("content"), list)
-        for part in message["content"]
-    )
 
 
 def main() -> None:

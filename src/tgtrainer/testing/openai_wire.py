@@ -13,6 +13,7 @@ __all__ = [
     "completion_chunk",
     "drop",
     "error_response",
+    "has_picture",
     "message_text",
     "split_reply",
     "token_usage",
@@ -89,3 +90,13 @@ def drop(request: web.Request) -> None:
     """Cut the connection with no proper end, as a crashing server would."""
     if request.transport is not None:
         request.transport.abort()
+
+
+def has_picture(messages: list[Any]) -> bool:
+    """Whether a chat request's messages carry an image part."""
+    return any(
+        isinstance(part, dict) and part.get("type") == "image_url"
+        for message in messages
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for part in message["content"]
+    )

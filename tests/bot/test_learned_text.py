@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tgtrainer.bot.documents import describe, summarize
-from tgtrainer.core.teaching import Learned
+from tgtrainer.bot.learned_text import describe, summarize
+from tgtrainer.core.file_learning import Learned
 from tgtrainer.knowledge.types import DocumentInfo, LearnResult
 
 REPORT = DocumentInfo(7, "user:1", "report.pdf", 2048, 3, 12, "Annual report", 1_700_000_000.0)
