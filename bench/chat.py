@@ -145,6 +145,10 @@ async def measure(
         TELEGRAM_API_URL=sandbox.url,
         TELEGRAM_RATE_LIMIT="false",
         LOG_LEVEL="WARNING",
+        # Quotas are checked on every message, as for any user, but set out of this run's reach
+        # (one chat sends hundreds of messages with a growing history).
+        QUOTA_MESSAGES="1000000",
+        QUOTA_TOKENS="1000000000",
         # Speech as a user gets it by default (local Whisper and Piper): a text-only run must
         # not pay for models it never uses, and this is where it would show.
     )

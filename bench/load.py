@@ -91,7 +91,11 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> LoadFigures:
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=sandbox.url,
             TELEGRAM_RATE_LIMIT="true" if args.rate_limit else "false",
+            OPEN_ACCESS="false",  # the allow-list is checked on every update
             ALLOWED_USERS=",".join(str(user) for user in users),
+            # Quotas are checked on every message, set out of this run's reach.
+            QUOTA_MESSAGES="1000000",
+            QUOTA_TOKENS="1000000000",
             LOG_LEVEL="WARNING",
         )
         log = data_dir / "bot.log"
