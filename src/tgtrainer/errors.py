@@ -34,8 +34,8 @@ and the log the traceback. The tree (the sentence each class says unless raised 
      |    +-- TrainingDataError          a JSONL that is not chat fine-tuning data (names the line)
      |    +-- UnsupportedModelError      a GGUF transformers cannot load (another architecture)
      |    +-- TrainingBusyError          an offline job is already running
-     +-- storage.StorageFullError        "My storage is full, so I could not keep this. ..." (the
-     |                                   disk is full or DATABASE_MAX_MB reached; logged as an error)
+     +-- storage.StorageFullError        "My storage is full, so I could not keep this. ..."
+     |                                   (disk full, DATABASE_MAX_MB reached; logged as an error)
      +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
      +-- core.training.TrainingAdminOnlyError  "Only the bot's admins can train the model."
 """

@@ -1,4 +1,5 @@
-"""A full disk and the `DATABASE_MAX_MB` cap: one `StorageFullError`, nothing half kept, reads go on."""
+"""A full disk and the `DATABASE_MAX_MB` cap: one `StorageFullError`, nothing half kept, reads
+go on."""
 
 from __future__ import annotations
 
