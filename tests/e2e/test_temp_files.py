@@ -1,6 +1,6 @@
 """Received files are handled in a temporary folder that is removed afterwards, failures included:
 the bot's own (in its data directory) and the system's (TMPDIR) stay empty after every upload,
-good or bad."""
+good, bad or cancelled (/cancel while a document downloads or a voice note is heard)."""
 
 from __future__ import annotations
 
@@ -204,3 +204,26 @@ async def test_a_document_cancelled_while_it_downloads_leaves_nothing(
         m["text"].startswith("Learned") for m in await client.messages(chat_id) if m["from_bot"]
     )
     assert await _left_behind(temp_dir) == []
+
+
+async def test_a_voice_note_cancelled_while_it_is_heard_leaves_nothing(
+    client: SandboxClient,
+    fake_openai: FakeOpenAIServer,
+    temp_dir: Path,
+    system_temp_dir: Path,
+    chat_id: int,
+) -> None:
+    fake_openai.audio_requests.clear()
+    fake_openai.hang_next(30, endpoint="transcriptions")  # heard for as long as it takes
+    try:
+        await client.send_file(chat_id, tone_voice_note(1.0), kind="voice", duration=1)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while not fake_openai.audio_requests:
+            assert time.monotonic() < deadline, "the bot never sent the voice note to be heard"
+            await asyncio.sleep(0.05)
+        await client.send_text(chat_id, "/cancel")
+        await _told_stopped(client, chat_id)
+    finally:
+        fake_openai.clear_faults()
+    assert await _left_behind(temp_dir) == []
+    assert await _left_behind(system_temp_dir) == []
