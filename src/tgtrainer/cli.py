@@ -119,7 +119,7 @@ def _access_lines(settings: Settings) -> list[str]:
     from tgtrainer.storage import Database
     from tgtrainer.storage.access import AccessStore
 
-    with Database(settings.database_path) as database:
+    with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
         return access_lines(AccessPolicy.from_settings(settings, AccessStore(database)))
 
 

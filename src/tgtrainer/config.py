@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("./data"), validation_alias=AliasChoices("TGTRAINER_DATA_DIR", "data_dir")
     )
+    database_max_mb: float = Field(
+        default=0,
+        ge=0,
+        description="The database may not grow past this many MB (0: no cap), so that the bot "
+        "cannot fill a small server's disk; past it, writes are refused as on a full disk.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     stream_interval_private: float = Field(default=0.4, gt=0)

@@ -182,7 +182,7 @@ def from_docs(output: Path | None, per_passage: int, scopes: tuple[str, ...]) ->
     from tgtrainer.training.from_docs import generate
 
     settings = _settings()
-    with Database(settings.database_path) as database:
+    with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
         store = KnowledgeStore(database)
         passages = store.document_passages(list(scopes) or store.scopes())
     if not passages:

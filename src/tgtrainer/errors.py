@@ -34,6 +34,8 @@ and the log the traceback. The tree (the sentence each class says unless raised 
      |    +-- TrainingDataError          a JSONL that is not chat fine-tuning data (names the line)
      |    +-- UnsupportedModelError      a GGUF transformers cannot load (another architecture)
      |    +-- TrainingBusyError          an offline job is already running
+     +-- storage.StorageFullError        "My storage is full, so I could not keep this. ..."
+     |                                   (disk full, DATABASE_MAX_MB reached; logged as an error)
      +-- core.teaching.AdminOnlyError    "Only the bot's admins can teach the global collection."
      +-- core.training.TrainingAdminOnlyError  "Only the bot's admins can train the model."
 """
@@ -49,6 +51,8 @@ class UserFacingError(Exception):
     """
 
     user_message: str = "Something went wrong on my side. Please try again."
+    operator_alert: bool = False
+    """The operator must act (free space, fix a setting): logged as an error, not a warning."""
 
     def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
         self.user_message = user_message or type(self).user_message

@@ -43,7 +43,7 @@ def _open(settings: Settings):  # type: ignore[no-untyped-def]
     from tgtrainer.knowledge.factory import build_library
     from tgtrainer.storage import Database
 
-    database = Database(settings.database_path)
+    database = Database(settings.database_path, max_mb=settings.database_max_mb)
     return database, build_library(settings, database)
 
 

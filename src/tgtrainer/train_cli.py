@@ -65,7 +65,7 @@ def _with_training(work: Callable[[Training], Awaitable[T]], *, remote: bool) ->
     settings = _settings()
 
     async def run() -> T:
-        with Database(settings.database_path) as database:
+        with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
             access = AccessPolicy(settings.allowed_users, settings.admin_user_ids)
             training = build_training(settings, database, access, _tuner(settings, remote))
             try:

@@ -32,7 +32,7 @@ def list_users() -> None:
     if not settings.database_path.exists():
         click.echo("No database yet: the bot has not run with this data directory.")
         return
-    with Database(settings.database_path) as database:
+    with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
         grants = AccessStore(database).grants()
     for grant in grants:
         day = datetime.fromtimestamp(grant.decided_at or grant.created_at, UTC)
@@ -67,7 +67,7 @@ async def _delete(settings: Settings, user_id: int) -> str:
     from tgtrainer.storage import Database
     from tgtrainer.storage.erasure import ErasureStore
 
-    with Database(settings.database_path) as database:
+    with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
         library = build_library(settings, database)
         try:
             report = await Privacy(ErasureStore(database), library).forget_user(user_id)

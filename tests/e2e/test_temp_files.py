@@ -1,6 +1,6 @@
 """Received files are handled in a temporary folder that is removed afterwards, failures included:
 the bot's own (in its data directory) and the system's (TMPDIR) stay empty after every upload,
-good or bad."""
+good, bad or cancelled (/cancel while a document downloads or a voice note is heard)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import BOT_USERNAME, BotProcess, running_bot
 from tests.support.documents import make_pdf
+from tgtrainer.bot.running import CANCELLED
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 from tgtrainer.testing.media import tone_voice_note
@@ -115,6 +116,17 @@ async def test_a_document_is_read_in_the_bots_temporary_folder_then_removed(
     assert await _left_behind(temp_dir) == []
 
 
+async def _told_stopped(client: SandboxClient, chat_id: int) -> None:
+    """Wait until the bot says the work stopped (its status message edited to say so)."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while True:
+        said = [m["text"] for m in await client.messages(chat_id) if m["from_bot"]]
+        if CANCELLED in said:
+            return
+        assert time.monotonic() < deadline, said
+        await asyncio.sleep(0.1)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "fault"),
     [
@@ -172,3 +184,46 @@ async def test_voice_notes_leave_nothing_either(
     finally:
         fake_openai.clear_faults()
     assert await _left_behind(temp_dir) == []
+
+
+async def test_a_document_cancelled_while_it_downloads_leaves_nothing(
+    client: SandboxClient, temp_dir: Path, system_temp_dir: Path, chat_id: int
+) -> None:
+    await client.inject_fault("download", delay=5)  # slow enough to be cancelled meanwhile
+    await client.send_file(chat_id, NOTES, file_name="slow.txt", mime_type="text/plain")
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while not any(name.startswith("tgtrainer-doc-") for name in await _left_behind(temp_dir)):
+        assert time.monotonic() < deadline, "the bot never started the download"
+        await asyncio.sleep(0.05)
+    await client.send_text(chat_id, "/cancel")
+    await _told_stopped(client, chat_id)
+    assert await _left_behind(temp_dir) == []
+    assert await _left_behind(system_temp_dir) == []
+    await asyncio.sleep(5)  # the slow download's time has passed: nothing came back
+    assert not any(
+        m["text"].startswith("Learned") for m in await client.messages(chat_id) if m["from_bot"]
+    )
+    assert await _left_behind(temp_dir) == []
+
+
+async def test_a_voice_note_cancelled_while_it_is_heard_leaves_nothing(
+    client: SandboxClient,
+    fake_openai: FakeOpenAIServer,
+    temp_dir: Path,
+    system_temp_dir: Path,
+    chat_id: int,
+) -> None:
+    fake_openai.audio_requests.clear()
+    fake_openai.hang_next(30, endpoint="transcriptions")  # heard for as long as it takes
+    try:
+        await client.send_file(chat_id, tone_voice_note(1.0), kind="voice", duration=1)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while not fake_openai.audio_requests:
+            assert time.monotonic() < deadline, "the bot never sent the voice note to be heard"
+            await asyncio.sleep(0.05)
+        await client.send_text(chat_id, "/cancel")
+        await _told_stopped(client, chat_id)
+    finally:
+        fake_openai.clear_faults()
+    assert await _left_behind(temp_dir) == []
+    assert await _left_behind(system_temp_dir) == []

@@ -121,6 +121,7 @@ def build_application(
             recovery=recovery,
             not_a_question=handlers.not_a_question,
             no_sight_note=photos.no_sight_note if photos is not None else None,
+            running=handlers.running,
         ).register(application)
         DocumentLibraryHandlers(teaching).register(application)
         if photos is not None and photos.sees_pictures:

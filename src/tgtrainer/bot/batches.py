@@ -6,7 +6,8 @@ Each message is added here and the handler returns at once (one chat's updates a
 after another, so a handler that waited would hold back the rest of the album); once no file of
 the same album, or of the same user's burst, has arrived for `BATCH_SECONDS`, the batch is
 handed on in its own task. A failure there goes to the bot's error boundary with the batch's
-first update, as a handler's would.
+first update, as a handler's would; the task is the chat's running work (`RunningWork`), so
+/cancel stops it and the user is told.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from tgtrainer.bot.refs import Context
+from tgtrainer.bot.running import RunningWork
 from tgtrainer.core.teaching import Upload
 
 BATCH_SECONDS = 1.0  # quiet time after the last file before a batch is learned
@@ -38,9 +40,12 @@ Handle = Callable[[list[Arrival]], Awaitable[None]]
 
 
 class Batches:
-    def __init__(self, handle: Handle, *, wait: float = BATCH_SECONDS) -> None:
+    def __init__(
+        self, handle: Handle, *, wait: float = BATCH_SECONDS, running: RunningWork | None = None
+    ) -> None:
         self._handle = handle
         self._wait = wait
+        self._running = running
         self._pending: dict[tuple[int, str], list[Arrival]] = {}
 
     def add(self, arrival: Arrival) -> None:
@@ -63,8 +68,11 @@ class Batches:
             if len(self._pending[key]) == count:
                 break
         arrivals = self._pending.pop(key)
+        first = arrivals[0]
         try:
-            await self._handle(arrivals)
+            if self._running is None:
+                await self._handle(arrivals)
+            else:  # stopped by /cancel (or shutdown): `run` tells the user and ends quietly
+                await self._running.run(key[0], first.update, self._handle(arrivals))
         except Exception as error:
-            first = arrivals[0]
             await first.context.application.process_error(first.update, error)

@@ -13,6 +13,7 @@ from tgtrainer.bot.refs import Context, chat_ref
 from tgtrainer.bot.status import unfinished_status
 from tgtrainer.core import Assistant
 from tgtrainer.errors import UserFacingError
+from tgtrainer.storage.full import as_storage_full
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "Something went wrong on my side. Please try again."
@@ -32,10 +33,11 @@ class ErrorBoundary:
         finishes the update's unfinished status message if it has one, else it is a reply (an
         alert for a button). An update that failed goes no further.
         """
-        error = context.error
+        error = as_storage_full(context.error)  # a file that could not grow: the disk is full
         update_id = update.update_id if isinstance(update, Update) else None
         if isinstance(error, UserFacingError):
             level = logging.WARNING if error.__cause__ is not None else logging.INFO
+            level = logging.ERROR if error.operator_alert else level
             log.log(level, "update %s: %r, caused by %r", update_id, error, error.__cause__)
         else:
             log.error("update %s failed", update_id, exc_info=error)

@@ -30,6 +30,7 @@ from telegram.ext import (
 from tgtrainer.bot.batches import Arrival, Batches
 from tgtrainer.bot.learned_text import describe, in_messages, summarize
 from tgtrainer.bot.refs import Context, chat_ref, command_argument, user_ref
+from tgtrainer.bot.running import RunningWork
 from tgtrainer.bot.status import StatusMessage
 from tgtrainer.core.file_learning import Learned
 from tgtrainer.core.recovery import DOCUMENT, Recovery
@@ -56,6 +57,7 @@ class DocumentHandlers:
         recovery: Recovery | None = None,
         not_a_question: Callable[[Update], None] | None = None,
         no_sight_note: Callable[[ChatRef, bool], str | None] | None = None,
+        running: RunningWork | None = None,
     ) -> None:
         """`answer` answers a question in the update's chat: a caption that asks something
         ("What is the deadline?") is answered once the file is learned. Files are downloaded
@@ -69,7 +71,7 @@ class DocumentHandlers:
         self._temp_dir = temp_dir
         self._recovery = recovery
         self._not_a_question = not_a_question
-        self._batches = Batches(self._learn_batch)
+        self._batches = Batches(self._learn_batch, running=running)  # /cancel stops learning
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers; call before the general ones (they must see commands first)."""

@@ -79,7 +79,7 @@ async def run_bot(
         stt, tts = build_speech_to_text(settings), build_text_to_speech(settings)
     except ConfigurationError as error:
         raise BotStartError(str(error)) from None
-    database = Database(settings.database_path)
+    database = Database(settings.database_path, max_mb=settings.database_max_mb)
     library = build_library(settings, database)
     sources = LastSourcesStore(database)
     grounder = Grounder(

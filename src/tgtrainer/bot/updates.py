@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from tgtrainer.bot.running import RunningWork, is_cancel
+from tgtrainer.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self._on_arrival is not None:
             try:
                 self._on_arrival(update)
+            except UserFacingError as error:  # told once, by the handler that meets it again
+                log.info("update %s: not stored on arrival: %r", update.update_id, error)
             except Exception:  # the update is still handled; only its early record is missing
                 log.exception("update %s: could not be stored on arrival", update.update_id)
         async with self.chat_turn(chat.id):

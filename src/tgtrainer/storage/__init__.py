@@ -2,5 +2,6 @@
 
 from tgtrainer.storage.conversations import ChatSettings, ConversationStore, StoredMessage
 from tgtrainer.storage.database import Database
+from tgtrainer.storage.full import StorageFullError
 
-__all__ = ["ChatSettings", "ConversationStore", "Database", "StoredMessage"]
+__all__ = ["ChatSettings", "ConversationStore", "Database", "StorageFullError", "StoredMessage"]

@@ -1,12 +1,15 @@
-"""Opening the SQLite database: WAL mode, foreign keys, migrations applied on open."""
+"""Opening the SQLite database: WAL mode, foreign keys, an optional size cap, migrations applied
+on open. A full disk or the cap reached raises `StorageFullError` (see `storage.connection`)."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from pathlib import Path
 from types import TracebackType
 
+from tgtrainer.storage.connection import GuardedConnection
 from tgtrainer.storage.migrations import migrate
 
 
@@ -18,17 +21,27 @@ class Database:
     last transactions, never the file's consistency.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_mb: float = 0) -> None:
+        """`max_mb`: the file may not grow past this many MB (0: no cap); growing past it fails
+        as a full disk does, with `StorageFullError` (`DATABASE_MAX_MB`)."""
         self.path = path
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30
+            str(path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+            factory=GuardedConnection,
         )
         self.connection.row_factory = sqlite3.Row
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA foreign_keys=ON")
+        if max_mb > 0:
+            page_size = int(self.connection.execute("PRAGMA page_size").fetchone()[0])
+            pages = max(1, math.floor(max_mb * 2**20 / page_size))
+            self.connection.execute(f"PRAGMA max_page_count = {pages}")
         # isolation_level=None is autocommit; `with connection:` still needs explicit BEGIN.
         self.connection.isolation_level = "DEFERRED"
         self.applied_migrations = migrate(self.connection)

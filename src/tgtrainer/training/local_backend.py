@@ -124,7 +124,9 @@ class LocalFineTuner:
 
     def _store(self) -> TrainingJobStore:
         if self._database is None:
-            self._database = Database(self._settings.database_path)
+            self._database = Database(
+                self._settings.database_path, max_mb=self._settings.database_max_mb
+            )
         return TrainingJobStore(self._database)
 
     def _options(self, request: JobRequest) -> JobOptions:

@@ -156,7 +156,7 @@ def launch(store: TrainingJobStore, job_id: int) -> None:
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = load_settings()
-    with Database(settings.database_path) as database:
+    with Database(settings.database_path, max_mb=settings.database_max_mb) as database:
         store = TrainingJobStore(database)
         if argv[0] == "--launch":
             launch(store, int(argv[1]))
