@@ -42,7 +42,7 @@ from tgtrainer.knowledge.embedder import Embedder, Vectors, normalise
 from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.library import Library
 from tgtrainer.knowledge.local_embedder import LocalEmbedder
-from tgtrainer.knowledge.types import GLOBAL_SCOPE, Chunk, Section
+from tgtrainer.knowledge.types import GLOBAL_SCOPE, Chunk, Passage, Section
 from tgtrainer.storage import Database
 from tgtrainer.storage.knowledge import KnowledgeStore
 
@@ -61,6 +61,19 @@ def topics() -> dict[str, str]:
 def normalised(text: str) -> str:
     """Markup-free lower-case text, for matching a gold phrase against a chunk."""
     return re.sub(r"\s+", " ", re.sub(r"[*\"`|]", "", text)).lower()
+
+
+def gold_rank(passages: Sequence[Passage], document: str, answer: str) -> int | None:
+    """The place (from 1) of the first passage from `document` that holds `answer`; None if none."""
+    gold = normalised(answer)
+    return next(
+        (
+            number
+            for number, passage in enumerate(passages, start=1)
+            if passage.document == document and gold in normalised(passage.text)
+        ),
+        None,
+    )
 
 
 def peak_rss_mb() -> float:
@@ -172,16 +185,7 @@ async def evaluate(
     misses = []
     for item in questions:
         passages = await library.search(item["question"], [GLOBAL_SCOPE], 5)
-        gold = normalised(item["answer"])
-        rank = next(
-            (
-                number
-                for number, passage in enumerate(passages, start=1)
-                if passage.document == f"{item['document']}.txt"
-                and gold in normalised(passage.text)
-            ),
-            None,
-        )
+        rank = gold_rank(passages, f"{item['document']}.txt", item["answer"])
         ranks.append(rank)
         if rank is None:
             misses.append({"question": item["question"], "got": [p.location for p in passages]})

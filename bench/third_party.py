@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.knowledge import RESULTS, normalised
+from bench.knowledge import RESULTS, gold_rank
 from tgtrainer.config import Settings
 from tgtrainer.knowledge.embedder import Embedder
 from tgtrainer.knowledge.extract import admit
@@ -69,15 +69,7 @@ async def one_format(
     misses = []
     for item in questions:
         passages = await library.search(item["question"], [GLOBAL_SCOPE], 5)
-        gold = normalised(item["answer"])
-        rank = next(
-            (
-                number
-                for number, passage in enumerate(passages, start=1)
-                if passage.document == item["document"] and gold in normalised(passage.text)
-            ),
-            None,
-        )
+        rank = gold_rank(passages, item["document"], item["answer"])
         ranks.append(rank)
         if rank != 1:  # recall@1 misses too, with the rank when found lower
             misses.append(

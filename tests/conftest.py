@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tgtrainer.sandbox import SandboxServer
+from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.environment import fake_model_environment
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 from tgtrainer.testing.openai_wire import message_text
@@ -30,10 +30,19 @@ def scripted_reply(messages: list[dict[str, Any]], model: str) -> str:
     return SCRIPTS.get(last, f"You said: {last}")
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
+@contextlib.contextmanager
+def serving_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox Bot API server on a free port for the block."""
     server = SandboxServer(port=0, bot_username=BOT_USERNAME)
     with server.serve_in_thread():
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """The server the e2e modules share; a module that needs one of its own overrides this
+    fixture with `serving_sandbox()` at module scope."""
+    with serving_sandbox() as server:
         yield server
 
 
@@ -133,7 +142,18 @@ def bot(
     sandbox_server: SandboxServer,
     fake_openai: FakeOpenAIServer,
     tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[BotProcess]:
-    """One bot process for a test module (tests use their own chats)."""
-    with running_bot(sandbox_server, fake_openai, tmp_path_factory.mktemp("bot-data")) as process:
+    """One bot process for a test module (tests use their own chats), with the module's
+    `BOT_SETTINGS` (environment variables over `bot_environment`'s) where it has them."""
+    settings: dict[str, str] = getattr(request.module, "BOT_SETTINGS", {})
+    data_dir = tmp_path_factory.mktemp("bot-data")
+    with running_bot(sandbox_server, fake_openai, data_dir, **settings) as process:
         yield process
+
+
+@pytest.fixture
+async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    """A Telegram user's side of the sandbox server."""
+    async with SandboxClient(sandbox_server.url) as client:
+        yield client

@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import BOT_USERNAME, SCRIPTS, BotProcess
 from tgtrainer.bot.commands import COMMANDS
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.usefixtures("bot")
 ANSWER_TIMEOUT = 30
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:

@@ -8,15 +8,12 @@ server, which echoes, so what reached the model is read from its requests.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import BotProcess, running_bot
 from tests.support.document_chat import ask, prompt_for, send_document
 from tests.support.documents import make_sectioned_pdf
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 NAME = "zebulon-manual.pdf"
@@ -28,24 +25,10 @@ MANUAL = [
 ]
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    data_dir: Path = tmp_path_factory.mktemp("bot-data")
-    with running_bot(sandbox_server, fake_openai, data_dir, EMBEDDINGS_BACKEND="local") as process:
-        yield process
+BOT_SETTINGS = {"EMBEDDINGS_BACKEND": "local"}
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def test_a_document_cited_by_several_passages_is_named_once_with_its_places(

@@ -11,43 +11,22 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import BotProcess, running_bot
 from tests.support.documents import make_docx, make_zip_bomb
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 ANSWER_TIMEOUT = 60
 PROGRESS = ("Reading", "Learning")
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    with running_bot(
-        sandbox_server,
-        fake_openai,
-        tmp_path_factory.mktemp("bot-data"),
-        MAX_DOCUMENT_MB="1",
-        MAX_UNPACKED_MB="5",
-    ) as process:
-        yield process
+BOT_SETTINGS = {"MAX_DOCUMENT_MB": "1", "MAX_UNPACKED_MB": "5"}
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def last_seq(client: SandboxClient) -> int:

@@ -8,7 +8,7 @@ is the fake OpenAI server, which echoes, so what reached the model is read from 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,12 +50,6 @@ def bot(
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def test_no_user_ever_gets_another_users_private_documents(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import io
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,12 +65,6 @@ def bot(
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 @pytest.mark.parametrize(

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.usefixtures("bot")
 SLOW = 1.5  # under the bot's LLM_TIMEOUT of 2 s: the slow answer still comes
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def test_a_slow_chat_answers_in_order_and_holds_up_no_other_chat(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,6 @@ def make_bot(
             bot.process.stop()
         assert bot.integrity() == "ok"
         assert "Traceback" not in bot.process.log() or "could not be loaded" in bot.process.log()
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def answers(client: SandboxClient, chat_id: int) -> list[str]:

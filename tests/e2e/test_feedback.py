@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,11 @@ import pytest
 from tests.conftest import BOT_USERNAME, SCRIPTS, BotProcess
 from tgtrainer.bot.feedback import ASK_BETTER, THANKS
 from tgtrainer.bot.rating_buttons import BAD_DATA, GOOD_DATA
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.usefixtures("bot")
 TIMEOUT = 30
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def ask(

@@ -6,7 +6,6 @@ The real bot as a process against the sandbox, fed raw Bot API updates (tests/su
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,16 +13,10 @@ import pytest
 from tests.conftest import BOT_USERNAME, BotProcess
 from tests.support import raw_updates as raw
 from tgtrainer.bot.buttons import NOT_OFFERED
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 
 pytestmark = pytest.mark.usefixtures("bot")
 ANSWER_TIMEOUT = 30
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def last_seq(client: SandboxClient) -> int:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
-import pytest
-
-from tests.conftest import SCRIPTS, BotProcess, running_bot
+from tests.conftest import SCRIPTS, BotProcess
 from tests.support.waiting import model_got, replies, seq
 from tgtrainer.bot.handlers import NOTHING_TO_CANCEL, STILL_WORKING
 from tgtrainer.bot.running import CANCELLED
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 DEADLINE = 3.0
@@ -22,21 +19,7 @@ DEADLINE = 3.0
 SLOW_MODEL = {"LLM_TIMEOUT": "30", "LLM_MAX_RETRIES": "3", "ANSWER_TIMEOUT": f"{DEADLINE:g}"}
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    data_dir = tmp_path_factory.mktemp("patience-bot-data")
-    with running_bot(sandbox_server, fake_openai, data_dir, **SLOW_MODEL) as process:
-        yield process
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
+BOT_SETTINGS = SLOW_MODEL
 
 
 async def test_a_hung_model_shows_a_sign_then_a_sentence_at_the_deadline(

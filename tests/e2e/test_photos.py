@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +22,11 @@ MAX_SIDE = 1568
 PROGRESS = ("Reading", "Learning")
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    """LLM_BACKEND=openai (the fake server): VISION=auto sends pictures."""
-    with running_bot(
-        sandbox_server,
-        fake_openai,
-        tmp_path_factory.mktemp("bot-data"),
-        EMBEDDINGS_BACKEND="openai",
-        VISION_KEEP_TURNS="1",
-    ) as process:
-        yield process
+BOT_SETTINGS = {"EMBEDDINGS_BACKEND": "openai", "VISION_KEEP_TURNS": "1"}
+"""LLM_BACKEND=openai (the fake server): VISION=auto sends pictures."""
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 def car_photo(width: int = 4000, height: int = 3000, sign: str = "GARAGE 42") -> bytes:

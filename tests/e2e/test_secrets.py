@@ -5,13 +5,13 @@ not in the log, the database (raw bytes, the WAL too), the data directory or wha
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BOT_TOKEN, BOT_USERNAME, BotProcess, bot_environment
+from tests.conftest import BOT_TOKEN, BotProcess, bot_environment, serving_sandbox
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 from tgtrainer.testing.media import tone_voice_note
@@ -27,10 +27,9 @@ SECRETS = {
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
+def sandbox_server() -> Iterator[SandboxServer]:
     """This module's own server: every message it holds was sent by this module's bot."""
-    server = SandboxServer(port=0, bot_username=BOT_USERNAME)
-    with server.serve_in_thread():
+    with serving_sandbox() as server:
         yield server
 
 
@@ -41,10 +40,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def bot(
-    sandbox: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path
+    sandbox_server: SandboxServer, fake_openai: FakeOpenAIServer, data_dir: Path
 ) -> Iterator[BotProcess]:
     env = bot_environment(
-        sandbox,
+        sandbox_server,
         fake_openai,
         data_dir,
         LOG_LEVEL="DEBUG",
@@ -58,12 +57,6 @@ def bot(
     yield process
     if process.process is not None and process.process.poll() is None:
         process.stop()
-
-
-@pytest.fixture
-async def client(sandbox: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox.url) as client:
-        yield client
 
 
 async def _exchange(client: SandboxClient, send: Any, until: Any) -> list[dict[str, Any]]:
@@ -87,7 +80,7 @@ def _data_dir_leaks(data_dir: Path) -> list[str]:
 
 async def test_a_whole_session_at_debug_leaks_no_secret(
     bot: BotProcess,
-    sandbox: SandboxServer,
+    sandbox_server: SandboxServer,
     client: SandboxClient,
     fake_openai: FakeOpenAIServer,
     data_dir: Path,
@@ -129,11 +122,13 @@ async def test_a_whole_session_at_debug_leaks_no_secret(
     assert bot.stop() == 0, bot.log()
     leaks += _data_dir_leaks(data_dir)
     leaks += _leaks("the log", bot.log().encode())
-    sent = json.dumps([sandbox.state.events, sandbox.state.messages], default=str).encode()
+    sent = json.dumps(
+        [sandbox_server.state.events, sandbox_server.state.messages], default=str
+    ).encode()
     leaks += _leaks("what the bot sent", sent)
     leaks += [
         leak
-        for stored in sandbox.state.files.values()
+        for stored in sandbox_server.state.files.values()
         for leak in _leaks(f"file {stored.file_id}", stored.data)
     ]
     assert leaks == []

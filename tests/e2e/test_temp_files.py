@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BOT_USERNAME, BotProcess, running_bot
+from tests.conftest import BotProcess, running_bot, serving_sandbox
 from tests.support.documents import make_pdf
 from tgtrainer.bot.running import CANCELLED
 from tgtrainer.sandbox import SandboxClient, SandboxServer
@@ -25,10 +25,9 @@ NOTES = b"The ferry leaves at seven from the north pier.\n" * 30
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
+def sandbox_server() -> Iterator[SandboxServer]:
     """Its own server: the download faults injected here must not meet another bot."""
-    server = SandboxServer(port=0, bot_username=BOT_USERNAME)
-    with server.serve_in_thread():
+    with serving_sandbox() as server:
         yield server
 
 
@@ -50,14 +49,14 @@ def system_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module", autouse=True)
 def bot(
-    sandbox: SandboxServer,
+    sandbox_server: SandboxServer,
     fake_openai: FakeOpenAIServer,
     data_dir: Path,
     temp_dir: Path,
     system_temp_dir: Path,
 ) -> Iterator[BotProcess]:
     with running_bot(
-        sandbox,
+        sandbox_server,
         fake_openai,
         data_dir,
         TMPDIR=str(system_temp_dir),
@@ -69,12 +68,6 @@ def bot(
         yield process
     assert list(temp_dir.iterdir()) == []  # and nothing left at exit
     assert list(system_temp_dir.iterdir()) == []  # nor in the system's temporary folder
-
-
-@pytest.fixture
-async def client(sandbox: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox.url) as client:
-        yield client
 
 
 async def _left_behind(temp_dir: Path) -> list[str]:
@@ -96,7 +89,7 @@ def _settled(messages: list[dict[str, Any]]) -> bool:
 
 
 async def test_a_document_is_read_in_the_bots_temporary_folder_then_removed(
-    client: SandboxClient, sandbox: SandboxServer, temp_dir: Path, chat_id: int
+    client: SandboxClient, sandbox_server: SandboxServer, temp_dir: Path, chat_id: int
 ) -> None:
     # The download waits a moment, long enough to see where the bot put the file.
     await client.inject_fault("download", delay=1.5)

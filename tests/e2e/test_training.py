@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import BotProcess, running_bot
 from tests.e2e.test_feedback import ask, labels, press
 from tgtrainer.bot.models import MODEL_CALLBACK
 from tgtrainer.bot.rating_buttons import GOOD_DATA
 from tgtrainer.bot.training import NO_DATA, NOT_STARTED, START_DATA
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 ADMIN, FAILING_ADMIN, CANCELLING_ADMIN = 888_001, 888_002, 888_003
@@ -27,30 +26,13 @@ TIMEOUT = 30
 POLL = "0.2"
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    admins = f"{ADMIN},{FAILING_ADMIN},{CANCELLING_ADMIN}"
-    with running_bot(
-        sandbox_server,
-        fake_openai,
-        tmp_path_factory.mktemp("bot-data"),
-        ADMIN_USER_IDS=admins,
-        FINETUNE_POLL_SECONDS=POLL,
-    ) as process:
-        yield process
+BOT_SETTINGS = {
+    "ADMIN_USER_IDS": f"{ADMIN},{FAILING_ADMIN},{CANCELLING_ADMIN}",
+    "FINETUNE_POLL_SECONDS": POLL,
+}
 
 
 pytestmark = pytest.mark.usefixtures("bot")
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 @pytest.fixture(autouse=True)

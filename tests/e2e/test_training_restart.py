@@ -4,10 +4,7 @@ the outcome is told once. Its own bot process: two bots must not poll the sandbo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import BotProcess, bot_environment
 from tests.e2e.test_training import (
@@ -23,12 +20,6 @@ from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 RESTART_ADMIN = 888_010
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 async def test_a_restart_while_a_job_runs_resumes_polling_and_tells_once(

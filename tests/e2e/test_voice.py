@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,6 @@ def bot(
         yield process
     leftovers = [p for p in data_dir.rglob("*") if p.suffix in (".ogg", ".wav", ".opus")]
     assert leftovers == [], "temporary audio files were left behind"
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
 
 
 def spoken(text: str) -> bytes:

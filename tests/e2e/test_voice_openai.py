@@ -3,13 +3,11 @@ recording to `audio.transcriptions` and gets its voice answer from `audio.speech
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import BotProcess, running_bot
-from tgtrainer.sandbox import SandboxClient, SandboxServer
+from tgtrainer.sandbox import SandboxClient
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 from tgtrainer.testing.media import inspect, to_video_note, tone_voice_note
 
@@ -17,29 +15,12 @@ pytestmark = pytest.mark.usefixtures("bot")
 ANSWER_TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def bot(
-    sandbox_server: SandboxServer,
-    fake_openai: FakeOpenAIServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[BotProcess]:
-    data_dir = tmp_path_factory.mktemp("voice-openai-bot-data")
-    with running_bot(
-        sandbox_server,
-        fake_openai,
-        data_dir,
-        STT_BACKEND="openai",
-        TTS_BACKEND="openai",
-        TTS_VOICE="echo",
-        STT_LANGUAGE="en",
-    ) as process:
-        yield process
-
-
-@pytest.fixture
-async def client(sandbox_server: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox_server.url) as client:
-        yield client
+BOT_SETTINGS = {
+    "STT_BACKEND": "openai",
+    "TTS_BACKEND": "openai",
+    "TTS_VOICE": "echo",
+    "STT_LANGUAGE": "en",
+}
 
 
 @pytest.mark.parametrize(

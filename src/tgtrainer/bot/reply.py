@@ -21,6 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from tgtrainer.bot.alongside import alongside
 from tgtrainer.bot.rate_limit import NO_RETRY
 from tgtrainer.bot.render import html_to_plain, render_markdown
 from tgtrainer.bot.split import split_html
@@ -208,13 +209,8 @@ async def still_working(
         if not said():
             await writer.preview(sign)
 
-    task = asyncio.create_task(show())
-    try:
+    async with alongside(show()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def _seconds(retry_after: float | Any) -> float:

@@ -11,6 +11,7 @@ from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
+from tgtrainer.bot.alongside import alongside
 from tgtrainer.bot.rate_limit import NO_RETRY
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,5 @@ async def chat_action(
                 log.debug("chat action refused in chat %s: %s", chat_id, error)
             await asyncio.sleep(REFRESH_SECONDS)
 
-    task = asyncio.create_task(keep_showing())
-    try:
+    async with alongside(keep_showing()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
