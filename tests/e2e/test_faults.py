@@ -181,6 +181,9 @@ async def test_sigkill_mid_document_and_mid_voice_note_is_reported_after_restart
     bot.start()
     fake_openai.hang_next(60, endpoint="embeddings")
     fake_openai.hang_next(60, endpoint="transcriptions")
+    # The fake server's request logs are the session's: only this test's requests count.
+    fake_openai.embedding_requests.clear()
+    fake_openai.audio_requests.clear()
     text = "\n\n".join(f"Paragraph {n} about the kettle in room {n}." for n in range(40))
     await client.send_file(chat_id, text.encode(), file_name="notes.txt", mime_type="text/plain")
     await client.send_file(listener, tone_voice_note(1.0), kind="voice", duration=1)
