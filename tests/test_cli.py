@@ -67,6 +67,9 @@ def test_an_unreachable_bot_api_is_one_clear_line(tmp_path: Path) -> None:
         "run",
         TELEGRAM_BOT_TOKEN="123:secret-token-value",
         TELEGRAM_API_URL="http://127.0.0.1:9",
+        # Network errors are tried again for TELEGRAM_RETRY_SECONDS (60 by default), at start
+        # too: a short window keeps the test from racing its own time-out.
+        TELEGRAM_RETRY_SECONDS="2",
         LLM_BACKEND="openai",
         OPENAI_API_KEY="sk-x",
     )
