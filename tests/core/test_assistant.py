@@ -14,6 +14,8 @@ from tgtrainer.core.grounding import Grounder
 from tgtrainer.knowledge.types import Passage
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
+from tgtrainer.storage.dialogue import DialogueLog
+from tgtrainer.storage.feedback import AnswerLogStore
 from tgtrainer.testing.scripted_model import ScriptedChatModel
 
 ANN = UserRef(1, "Ann")
@@ -166,3 +168,23 @@ async def test_a_turn_is_grounded_once_by_its_one_grounder(
     assert "general knowledge" in model.prompts[-1][0].content
     assert "".join(pieces).strip() == "echo hello"
     turn.finish([1001])  # no sources store: nothing to remember, nothing fails
+
+
+async def test_an_answer_is_logged_with_the_models_default_name_without_listing_models(
+    tmp_path: Path,
+) -> None:
+    class NoListing(ScriptedChatModel):
+        """A backend whose model list costs a request: a turn must not ask for it."""
+
+        async def list_models(self) -> list[str]:
+            raise AssertionError("listed the models to name the one that answered")
+
+    model = NoListing(echo)
+    model.default_model = "the-default"
+    settings = Settings(data_dir=tmp_path)
+    database = Database(settings.database_path)
+    store = ConversationStore(database)
+    assistant = Assistant(settings, store, model, answer_log=AnswerLogStore(database))
+    await ask(assistant, ANN_CHAT, ANN, "hello", 1)
+    [turn] = DialogueLog(database).turns()
+    assert turn.model == "the-default"

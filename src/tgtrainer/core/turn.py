@@ -138,7 +138,8 @@ class Turn:
                 self.text += piece
                 yield piece
         if self.answered_by is None and self._answer_log is not None:
-            self.answered_by = await self._default_model_name()
+            # Asked of the model, not listed: listing may cost a request on every answer.
+            self.answered_by = self._model.default_model or await self._default_model_name()
 
     async def _default_model_name(self) -> str | None:
         try:

@@ -86,6 +86,8 @@ class ChatModel(abc.ABC):
 
     context_tokens: int = 4096
     max_reply_tokens: int = 512
+    default_model: str = ""
+    """The model that answers a chat that chose none; "" when only `list_models` knows."""
 
     @abc.abstractmethod
     def stream(

@@ -77,6 +77,7 @@ class LlamaCppChatModel(ChatModel):
         self._extra_name: str | None = None
         self._settings = settings
         self._default = default if isinstance(default, ModelFile) else ModelFile.at(default)
+        self.default_model = self._default.name
         self.context_tokens = settings.llm_context_tokens
         self.max_reply_tokens = settings.llm_max_tokens
         self._threads = settings.llm_threads or os.cpu_count() or 1
