@@ -37,6 +37,26 @@ def test_cleaning_joins_hyphenated_words_and_drops_control_characters() -> None:
     assert clean_text(text) == "An example of text.\n\nNext"
 
 
+def test_a_table_drawn_with_box_characters_keeps_its_words_between_bars() -> None:
+    """Text manuals (the Mutt manual) draw tables with box characters: they carry no words,
+    yet would fill a passage and the embedder's 256 word pieces."""
+    table = (
+        "Table 2.14. PGP key menu flags\n\n"
+        "┌────┬──────────────────────┐\n"
+        "│Flag│Description           │\n"
+        "├────┼──────────────────────┤\n"
+        "│R   │The key has been revoked│\n"
+        "└────┴──────────────────────┘\n"
+        "After ─ the table."
+    )
+    assert clean_text(table) == (
+        "Table 2.14. PGP key menu flags\n\n"
+        "| Flag | Description |\n"
+        "| R | The key has been revoked |\n"
+        "After the table."
+    )
+
+
 def test_chunks_keep_the_section_path_and_a_bare_chapter_heading_makes_no_chunk() -> None:
     sections = [
         Section("Install", heading="Install", section_path=("Install",)),

@@ -93,6 +93,21 @@ async def test_a_small_scope_among_many_others_still_gets_its_lexical_hits(
     assert [p.document for p in library._store.passages(lexical)] == ["mine"]
 
 
+async def test_the_lexical_search_finds_other_forms_of_a_word(library: Library) -> None:
+    """BM25 matches Porter stems: "packages" finds "package", "loading" finds "loaded"."""
+    await library.learn_text("Each package is loaded by the installer.", "setup", ANN)
+    await library.learn_text("The garden has roses.", "garden", ANN)
+    lexical = library._lexical("packages loading", [ANN], await library._vector_index())
+    assert [p.document for p in library._store.passages(lexical)] == ["setup"]
+
+
+async def test_a_common_word_is_counted_by_its_stem(library: Library) -> None:
+    for n in range(12):
+        await library.learn_text(f"Packaged parcel {n} waits.", f"p{n}", ANN)
+    frequencies = library._store.document_frequencies(["packages", "parcels", "unknown"])
+    assert frequencies == {"packages": 12, "parcels": 12}
+
+
 async def test_forget_removes_from_both_retrievers(library: Library) -> None:
     await library.learn_text("Penguins live in Antarctica.", "penguins", ANN)
     assert await library.forget(ANN, "penguins") is not None

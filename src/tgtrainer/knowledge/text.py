@@ -69,15 +69,33 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HYPHENATED_BREAK = re.compile(r"(\w)-\n(\w)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
+# Tables drawn with box characters (man pages, text manuals): rules go, cell walls become "|".
+_BOX_RULE_LINE = re.compile(
+    r"^[ \t\u2500-\u257f+=-]*[\u2500-\u257f][ \t\u2500-\u257f+=-]*(?:\n|$)", re.M
+)
+_BOX_WALLS = re.compile(r"[ \t]*[\u2502\u2503\u2551][ \t]*")
+_BOX_OTHER = re.compile(r"[\u2500-\u257f]+")
 
 
 def clean_text(text: str) -> str:
     """Normalised text: NFC, no control characters, words re-joined across line-end hyphens,
-    runs of spaces collapsed, at most one blank line in a row."""
+    tables drawn with box characters reduced to "|" between cells, runs of spaces collapsed, at
+    most one blank line in a row."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace(_SOFT_HYPHEN, "").replace("\ufeff", "")
     text = _CONTROL.sub("", text)
+    text = _box_drawing_reduced(text)
     text = _HYPHENATED_BREAK.sub(r"\1\2", text)
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _box_drawing_reduced(text: str) -> str:
+    """Box-drawn table rules removed and cell walls written "|": the characters carry no words,
+    yet fill a passage and the embedder's 256 word pieces (the Mutt manual's tables)."""
+    if not _BOX_OTHER.search(text):
+        return text
+    text = _BOX_RULE_LINE.sub("", text)
+    text = _BOX_WALLS.sub(" | ", text)
+    return _BOX_OTHER.sub(" ", text)

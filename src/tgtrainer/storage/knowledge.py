@@ -2,9 +2,9 @@
 
 A document belongs to one scope (`user:<id>`, `chat:<id>` or `global`); its name is unique in
 the scope, so a new version replaces the old one. Chunks keep their vector as a float32 blob;
-`kb_chunks_fts` indexes their text for BM25 (its rowid is the chunk's id). Every change to a
-document (with its chunks and index rows) happens in one transaction: a failed learn leaves
-nothing behind.
+`kb_chunks_fts` indexes the Porter stems of their text for BM25 (its rowid is the chunk's id).
+Every change to a document (with its chunks and index rows) happens in one transaction: a failed
+learn leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import snowballstemmer
 from numpy.typing import NDArray
 
 from tgtrainer.storage.database import Database
 
 SECTION_SEPARATOR = " > "
+# The stemmer of SQLite's `porter` tokenizer (the original Porter algorithm), for the vocabulary
+_PORTER = snowballstemmer.stemmer("porter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +247,14 @@ class KnowledgeStore:
         return [(row[0], row[1]) for row in rows]
 
     def document_frequencies(self, words: Sequence[str]) -> dict[str, int]:
-        """In how many chunks each of `words` occurs (over every scope)."""
+        """In how many chunks each of `words` occurs, by its stem (over every scope)."""
+        stems = dict(zip(words, _PORTER.stemWords(words), strict=True))
+        wanted = tuple(set(stems.values()))
         rows = self._db.execute(
-            f"SELECT term, doc FROM kb_chunks_vocab WHERE term IN ({_marks(words)})", tuple(words)
+            f"SELECT term, doc FROM kb_chunks_vocab WHERE term IN ({_marks(wanted)})", wanted
         ).fetchall()
-        return {row[0]: row[1] for row in rows}
+        chunks = {row[0]: row[1] for row in rows}
+        return {word: chunks[stem] for word, stem in stems.items() if stem in chunks}
 
     def lexical_search_any_scope(self, match: str, limit: int) -> list[tuple[int, float]]:
         """Like `lexical_search` over every scope: the caller must filter by scope."""

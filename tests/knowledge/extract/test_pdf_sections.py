@@ -105,3 +105,35 @@ def test_the_outline_names_sections_even_when_the_fonts_are_plain(tmp_path: Path
         (("Setup",), "Setup\nPlug it in."),
         (("Care",), "Care\nWipe it with a dry cloth."),
     ]
+
+
+def test_running_heads_and_page_numbers_are_left_out_of_the_passages(tmp_path: Path) -> None:
+    """A book repeats its chapter title and page number on every page; left in, they would open
+    passages with words the page is not about."""
+    from fpdf import FPDF
+
+    class Book(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, f"Chapter 3: Basic Shell Features {self.page_no() + 40}")
+            self.ln(10)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, f"Page {self.page_no()} of the Shell Manual")
+
+    pdf = Book()
+    pdf.set_font("Helvetica", size=11)
+    for page in range(1, 9):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, f"Page body {page} tells about redirection{page}.")
+    chunks = chunks_of(tmp_path, bytes(pdf.output()))
+    assert [c.text for c in chunks] == [
+        f"Page body {page} tells about redirection{page}." for page in range(1, 9)
+    ]
+
+
+def test_a_short_pdf_keeps_a_line_that_repeats_on_its_few_pages(tmp_path: Path) -> None:
+    chunks = chunks_of(tmp_path, make_pdf(["Keep this.\nOne.", "Keep this.\nTwo.", "Keep this."]))
+    assert all(c.text.startswith("Keep this.") for c in chunks)

@@ -1,5 +1,6 @@
-"""PDF: the text layer of each page, read with pypdf and cut at the headings (from the outline,
-else from the fonts: see `pdf_headings`); pages without a text layer go to OCR."""
+"""PDF: the text layer of each page, read with pypdf, without its running heads and feet, and cut
+at the headings (from the outline, else from the fonts: see `pdf_headings`); pages without a
+text layer go to OCR."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tgtrainer.knowledge.extract.pdf_headings import (
     split_at_headings,
     styled_text,
 )
+from tgtrainer.knowledge.extract.running_lines import without_running_lines
 from tgtrainer.knowledge.types import ExtractedDocument, Section
 
 
@@ -62,7 +64,7 @@ def read_pdf(path: Path, limits: Limits, progress: Progress) -> ExtractedDocumen
         texts.append(text)
         styles.append(lines)
     headings = outline_headings(reader) or font_headings(styles)
-    sections = _sections(texts, headings)
+    sections = _sections(without_running_lines(texts), headings)
     scanned = [number for number, text in enumerate(texts, start=1) if not text.strip()]
     if scanned:
         sections += read_scanned_pages(
