@@ -54,16 +54,21 @@ bench: install bench-knowledge bench-voice
 	$(BIN)/python -m bench.sandbox_startup
 
 # Third-party documents for bench.third_party: the Debian FAQ (HTML pages and plain text) and the
-# gnuplot manual (a 311-page PDF book); two small packages, 0.5 MB and 3.4 MB to download.
-THIRD_PARTY_DOCS := /usr/share/doc/debian/FAQ/index.en.html /usr/share/doc/gnuplot/gnuplot.pdf
+# gnuplot manual (a 311-page PDF book); and for its held-out set the Debian Reference (HTML), the
+# Mutt manual (text) and the Bash Reference Manual (PDF): about 10 MB to download in all.
+THIRD_PARTY_DOCS := /usr/share/doc/debian/FAQ/index.en.html /usr/share/doc/gnuplot/gnuplot.pdf \
+	/usr/share/debian-reference/ch01.en.html /usr/share/doc/mutt/manual.txt.gz \
+	/usr/share/doc/bash/bashref.pdf
 
 $(THIRD_PARTY_DOCS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq debian-faq gnuplot-doc
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq debian-faq gnuplot-doc \
+		debian-reference-en mutt bash-doc
 
 bench-knowledge: install $(THIRD_PARTY_DOCS)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.knowledge
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.third_party
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.third_party --held-out
 
 bench-voice: install
 	$(BIN)/python -m bench.voice
