@@ -16,7 +16,8 @@ DEBIAN_PROGRAMS := /usr/bin/chromium /usr/bin/espeak-ng /usr/bin/tesseract \
 	/usr/share/doc/libjsoncpp-doc/index.html /usr/share/developers-reference/index.html
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run sandbox test lint bench bench-knowledge bench-voice clean
+.PHONY: install run sandbox test lint bench bench-knowledge bench-voice bench-answers bench-training \
+	clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -72,6 +73,13 @@ bench-knowledge: install $(THIRD_PARTY_DOCS)
 
 bench-voice: install
 	$(BIN)/python -m bench.voice
+
+bench-answers: install $(THIRD_PARTY_DOCS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.answers_heldout
+
+bench-training: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.training
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.training_chat
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

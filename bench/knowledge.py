@@ -86,17 +86,25 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[max(int(len(ordered) * share + 0.5) - 1, 0)]
 
 
-async def answer_share(library: Library, data_dir: Path, limit: int | None) -> dict[str, Any]:
-    """The share of the questions in ANSWER_CHECKS the bundled local model answers right, from
-    the retrieved passages: right means the answer holds one of the accepted phrases. Also the
-    document question's first words: seconds from asking (retrieval included) to the first
-    streamed piece, and the prompt's size in tokens. The grounder is configured as the bot's."""
+async def answer_share(
+    library: Library,
+    data_dir: Path,
+    limit: int | None,
+    checks: dict[str, list[str]] | None = None,
+    **grounder_options: Any,
+) -> dict[str, Any]:
+    """The share of the questions in `checks` (default ANSWER_CHECKS) the bundled local model
+    answers right, from the retrieved passages: right means the answer holds one of the accepted
+    phrases. Also the document question's first words: seconds from asking (retrieval included)
+    to the first streamed piece, and the prompt's size in tokens. The grounder is configured as
+    the bot's, but for `grounder_options` (passage_tokens, score_gap)."""
     from tgtrainer.core import ChatRef, UserRef
     from tgtrainer.core.grounding import Grounder
     from tgtrainer.llm import ChatMessage
     from tgtrainer.llm.factory import build_chat_model
 
-    checks: dict[str, list[str]] = json.loads(ANSWER_CHECKS.read_text())
+    if checks is None:
+        checks = json.loads(ANSWER_CHECKS.read_text())
     chosen = list(checks.items())[:limit]
     settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
     model = build_chat_model(settings)
@@ -106,6 +114,7 @@ async def answer_share(library: Library, data_dir: Path, limit: int | None) -> d
         top_k=settings.retrieval_top_k,
         min_score=settings.retrieval_min_score,
         budget_tokens=settings.knowledge_context_tokens,
+        **grounder_options,
     )
     right, answers = 0, []
     first_pieces: list[float] = []

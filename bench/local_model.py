@@ -65,6 +65,7 @@ async def through_the_bot(data_dir: Path, runs: int) -> tuple[float, float]:
             TELEGRAM_RATE_LIMIT="false",
             LLM_BACKEND="local",
             LLM_MAX_TOKENS="64",
+            OPEN_ACCESS="true",  # closed by default: strangers would get the access notice
             TGTRAINER_DATA_DIR=str(data_dir),
             LOG_LEVEL="WARNING",
             HF_HUB_OFFLINE="1",

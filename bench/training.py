@@ -25,7 +25,8 @@ from typing import Any
 from tgtrainer.llm.weights import bundled_model_path
 from tgtrainer.training.chat_data import Message, tokenize_all
 from tgtrainer.training.heldout import llama_loss, open_llama
-from tgtrainer.training.jobs import default_threads
+from tgtrainer.training.jobs import JobOptions, default_threads
+from tgtrainer.training.local_backend import DEFAULT_EPOCHS
 from tgtrainer.training.local_trainer import (
     TrainOptions,
     add_lora,
@@ -33,11 +34,12 @@ from tgtrainer.training.local_trainer import (
     load_trainable,
     train_lora,
 )
-from tgtrainer.training.replay import GENERAL_PROMPTS, generate_replay, mix_replay
+from tgtrainer.training.replay import GENERAL_PROMPTS, generate_replay, replay_slots
 
 EVAL = Path(__file__).parent / "eval" / "training_facts.json"
 RESULTS = Path(__file__).parent / "results" / "training.json"
 ANSWER_TOKENS = 48
+REFERENCE_TOKENS = 256  # the general questions' answers, complete
 
 
 def ask(llama: Any, question: str) -> str:
@@ -73,12 +75,13 @@ def peak_mb() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--threads", type=int, default=None, help="default: the product's")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N facts (a trial).")
     args = parser.parse_args()
-    threads = default_threads()
+    threads = args.threads or default_threads()
     evaluation = json.loads(EVAL.read_text("utf-8"))
     facts = evaluation["facts"][: args.limit]
     general = evaluation["general_questions"][: args.limit]
@@ -88,38 +91,39 @@ def main() -> None:
 
     before = {"trained": recall(llama, facts, "question")}
     before["paraphrased"] = recall(llama, facts, "paraphrase")
-    references: list[list[Message]] = [
-        [{"role": "user", "content": q}, {"role": "assistant", "content": ask(llama, q)}]
-        for q in general
-    ]
-    replay = generate_replay(llama, GENERAL_PROMPTS[:8])
+    # The base model's own complete answers: the same rule as replay (an answer cut at a token
+    # limit would be scored on an end of turn the model never wrote there).
+    references = generate_replay(llama, general, max_tokens=REFERENCE_TOKENS)
+    job = JobOptions()
+    replay = generate_replay(llama, GENERAL_PROMPTS[: job.replay_prompts])
     del llama
 
     loading = time.monotonic()
     model, tokenizer = load_trainable(base, threads=threads)
     load_s = time.monotonic() - loading
-    general_tokens = tokenize_all(tokenizer, references, max_tokens=256)
-    general_before = llama_loss(open_llama(base, None, n_ctx=512, threads=threads), general_tokens)
+    general_tokens = tokenize_all(tokenizer, references, max_tokens=2 * REFERENCE_TOKENS)
+    general_before = llama_loss(open_llama(base, None, n_ctx=1024, threads=threads), general_tokens)
 
     corrections: list[list[Message]] = [
         [{"role": "user", "content": f["question"]}, {"role": "assistant", "content": f["answer"]}]
         for f in facts
     ]
     options = TrainOptions(epochs=args.epochs, max_steps=args.max_steps, threads=threads)
-    training = tokenize_all(
-        tokenizer, mix_replay(corrections, replay, fraction=0.25), max_tokens=options.max_tokens
-    )
+    training = tokenize_all(tokenizer, corrections, max_tokens=options.max_tokens)
+    replay_tokens = tokenize_all(tokenizer, replay, max_tokens=options.max_tokens)
     peft_model = add_lora(model, options)
     result = train_lora(
         peft_model,
         training,
         options,
         lambda p: print(f"step {p.step}/{p.total} loss {p.loss:.3f}", flush=True) or True,
+        replay=replay_tokens,
+        replay_per_epoch=replay_slots(len(training), job.replay_fraction),
     )
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter.gguf"
         export_adapter(peft_model, base, adapter, options)
-        tuned = open_llama(base, adapter, n_ctx=512, threads=threads)
+        tuned = open_llama(base, adapter, n_ctx=1024, threads=threads)
         after = {"trained": recall(tuned, facts, "question")}
         after["paraphrased"] = recall(tuned, facts, "paraphrase")
         general_after = llama_loss(tuned, general_tokens)
@@ -127,6 +131,7 @@ def main() -> None:
     report = {
         "facts": len(facts),
         "training_examples": len(training),
+        "replay_per_epoch": replay_slots(len(training), job.replay_fraction),
         "steps": result.steps,
         "epochs": args.epochs,
         "options": {"rank": options.rank, "alpha": options.alpha, "lr": options.learning_rate},
@@ -136,6 +141,8 @@ def main() -> None:
         "seconds_per_step": round(result.seconds / max(result.steps, 1), 2),
         "wall_seconds": round(time.monotonic() - started, 1),
         "peak_memory_mb": peak_mb(),
+        "general_references": len(general_tokens),
+        "replay_examples": len(replay),
         "general_loss_before": round(general_before, 4),
         "general_loss_after": round(general_after, 4),
         "general_loss_change_pct": round(100 * (general_after / general_before - 1), 1),

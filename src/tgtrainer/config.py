@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         description="local, openai, or package.module:factory (a FineTuner of your own); "
         "empty: the chat model's backend (LLM_BACKEND).",
     )
+    train_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Threads an offline training job uses; 0: every core (the job is niced, so "
+        "the bot's answers come first).",
+    )
     train_progress_seconds: float = Field(
         default=5.0,
         ge=0.1,

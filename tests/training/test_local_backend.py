@@ -54,8 +54,8 @@ def test_the_estimate_uses_the_measured_figures(tmp_path: Path) -> None:
     model = _gguf(tmp_path / "small.gguf", "qwen2")
     tuner = LocalFineTuner(Settings(data_dir=tmp_path, llm_model_path=model))
     estimate = tuner.estimate(_request())
-    assert estimate.steps == (4 + 2) * 3  # with replay: a quarter of the mix, 3 epochs
-    assert estimate.seconds == (60 + 30 + 18 * 2.5, 60 + 90 + 18 * 5)
+    assert estimate.steps == (4 + 2) * 6  # with replay: a third of each epoch, 6 epochs
+    assert estimate.seconds == (60 + 30 + 36 * 2.5, 60 + 90 + 36 * 5)
     assert estimate.peak_memory_gb == 4.4
     with pytest.raises(TrainingError, match="DPO needs a fine-tuning service"):
         tuner.estimate(_request("dpo"))

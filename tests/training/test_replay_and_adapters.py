@@ -9,16 +9,22 @@ from typing import Any
 import pytest
 
 from tgtrainer.training.adapters import AdapterRegistry, should_keep
-from tgtrainer.training.replay import generate_replay, mix_replay
+from tgtrainer.training.replay import epoch_with_replay, generate_replay, replay_slots
 
 
-def test_replay_makes_up_the_asked_share_and_is_reused_when_short() -> None:
-    mixed = mix_replay(list(range(9)), ["a", "b"], fraction=0.25, seed=1)
-    assert sorted(x for x in mixed if isinstance(x, int)) == list(range(9))
-    assert sorted(x for x in mixed if isinstance(x, str)) == ["a", "a", "b"]
-    assert mixed == mix_replay(list(range(9)), ["a", "b"], fraction=0.25, seed=1)
-    assert mix_replay([1, 2], [], fraction=0.5) == [1, 2]
-    assert mix_replay([1, 2], ["a"], fraction=0) == [1, 2]
+def test_replay_makes_up_the_asked_share_of_each_epoch() -> None:
+    assert replay_slots(9, 0.25) == 3
+    assert replay_slots(30, 1 / 3) == 15
+    assert replay_slots(9, 0) == 0
+    with pytest.raises(ValueError):
+        replay_slots(9, 1.0)
+
+
+def test_each_epoch_takes_the_next_replay_examples_so_the_epochs_see_the_whole_pool() -> None:
+    pool = ["a", "b", "c", "d", "e"]
+    epochs = [epoch_with_replay([1, 2], pool, 2, epoch) for epoch in range(3)]
+    assert epochs == [[1, 2, "a", "b"], [1, 2, "c", "d"], [1, 2, "e", "a"]]
+    assert epoch_with_replay([1, 2], [], 2, 0) == [1, 2]
 
 
 class ScriptedLlama:
@@ -29,7 +35,8 @@ class ScriptedLlama:
         self.calls.append(kwargs)
         prompt = kwargs["messages"][-1]["content"]
         answer = "" if prompt == "silent" else f" Answer to {prompt} "
-        return {"choices": [{"message": {"content": answer}}]}
+        finish = "length" if prompt == "long" else "stop"
+        return {"choices": [{"message": {"content": answer}, "finish_reason": finish}]}
 
 
 def test_replay_is_the_base_models_own_greedy_answers() -> None:
@@ -39,6 +46,12 @@ def test_replay_is_the_base_models_own_greedy_answers() -> None:
         [{"role": "user", "content": "one"}, {"role": "assistant", "content": "Answer to one"}]
     ]
     assert all(call["temperature"] == 0.0 and call["max_tokens"] == 20 for call in llama.calls)
+
+
+def test_an_answer_cut_at_the_token_limit_is_no_replay_example() -> None:
+    """Trained with the end of the turn after its cut, it would teach stopping mid-sentence."""
+    examples = generate_replay(ScriptedLlama(), ["long", "two"], max_tokens=20)
+    assert [example[0]["content"] for example in examples] == ["two"]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,13 +32,14 @@ from tgtrainer.training.base import (
 from tgtrainer.training.errors import TrainingError, UnknownJobError, UnsupportedModelError
 from tgtrainer.training.jobs import JobOptions, cancel_job, default_threads, recover_jobs, start_job
 from tgtrainer.training.local_trainer import TrainOptions, require_train_extra, total_steps
+from tgtrainer.training.replay import replay_slots
 
 PREFIX: Final = "local-"
 LOAD_SECONDS: Final = 60.0  # measured: the GGUF's weights into float32, 2 cores
 MEASURE_SECONDS: Final = (30.0, 90.0)  # replay answers and held-out loss, before and after
 STEP_SECONDS: Final = (2.5, 5.0)  # measured: a ~50-token example .. 256 tokens
 PEAK_MEMORY_GB: Final = 4.4  # measured
-DEFAULT_EPOCHS: Final = 3
+DEFAULT_EPOCHS: Final = 6  # measured on 12 facts: 10/12 recalled after 6 epochs, 6/12 after 3
 SUPERVISED_ONLY = (
     "Offline training learns from examples (supervised); DPO needs a fine-tuning service."
 )
@@ -117,7 +117,7 @@ class LocalFineTuner:
 
     def __init__(self, settings: Settings, *, threads: int | None = None) -> None:
         self._settings = settings
-        self._threads = threads or default_threads()
+        self._threads = threads or settings.train_threads or default_threads()
         self._database: Database | None = None
         self._lock = asyncio.Lock()
         self._checked: str | None = None  # the base GGUF's stamp once it passed the check
@@ -146,8 +146,7 @@ class LocalFineTuner:
             check_trainable(base)
             self._checked = stamp
         options = self._options(request)
-        fraction = options.replay_fraction
-        replay = math.ceil(len(request.train) * fraction / (1 - fraction))
+        replay = replay_slots(len(request.train), options.replay_fraction)
         steps = total_steps(len(request.train) + replay, options.train)
         low = LOAD_SECONDS + MEASURE_SECONDS[0] + steps * STEP_SECONDS[0]
         high = LOAD_SECONDS + MEASURE_SECONDS[1] + steps * STEP_SECONDS[1]

@@ -133,20 +133,30 @@ def train_lora(
     examples: Sequence[TokenizedExample],
     options: TrainOptions,
     on_step: Callable[[Progress], bool] = lambda progress: True,
+    *,
+    replay: Sequence[TokenizedExample] = (),
+    replay_per_epoch: int = 0,
 ) -> TrainResult:
-    """Train a peft model one example per step; `on_step` returning False stops (cancel)."""
+    """Train a peft model one example per step; `on_step` returning False stops (cancel).
+
+    Each epoch is every example and `replay_per_epoch` of `replay`, taken in turn, shuffled."""
     import torch
+
+    from tgtrainer.training.replay import epoch_with_replay
 
     torch.manual_seed(options.seed)
     order = random.Random(options.seed)
-    total = total_steps(len(examples), options)
+    slots = replay_per_epoch if replay else 0
+    total = total_steps(len(examples) + slots, options)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=options.learning_rate, weight_decay=0.0)
     model.train()
     result = TrainResult(steps=0)
     started = time.monotonic()
+    epochs = 0
     while result.steps < total:
-        epoch = list(examples)
+        epoch = epoch_with_replay(examples, replay, slots, epochs)
+        epochs += 1
         order.shuffle(epoch)
         for example in epoch[: total - result.steps]:
             ids = torch.tensor([example.input_ids])
