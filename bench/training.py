@@ -8,6 +8,7 @@ holds the fact's key; numbers and codes are reported apart from words. The 30 un
 questions' loss (the base model's own answers, measured by llama.cpp) shows what was forgotten.
 
     python -m bench.training [--epochs 6] [--max-steps N] [--limit N]
+                             [--lr 3e-4] [--rank 16] [--targets q_proj,k_proj,v_proj,o_proj]
 
 Printed and written to bench/results/training.json.
 """
@@ -28,6 +29,7 @@ from tgtrainer.training.heldout import llama_loss, open_llama
 from tgtrainer.training.jobs import JobOptions, default_threads
 from tgtrainer.training.local_backend import DEFAULT_EPOCHS
 from tgtrainer.training.local_trainer import (
+    TARGET_MODULES,
     TrainOptions,
     add_lora,
     export_adapter,
@@ -80,6 +82,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     parser.add_argument("--threads", type=int, default=None, help="default: the product's")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N facts (a trial).")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the report goes")
+    parser.add_argument("--lr", type=float, default=TrainOptions.learning_rate)
+    parser.add_argument("--rank", type=int, default=TrainOptions.rank)
+    parser.add_argument(
+        "--targets", default=",".join(TARGET_MODULES), help="the layers LoRA adapts, by name"
+    )
     args = parser.parse_args()
     threads = args.threads or default_threads()
     evaluation = json.loads(EVAL.read_text("utf-8"))
@@ -108,7 +116,15 @@ def main() -> None:
         [{"role": "user", "content": f["question"]}, {"role": "assistant", "content": f["answer"]}]
         for f in facts
     ]
-    options = TrainOptions(epochs=args.epochs, max_steps=args.max_steps, threads=threads)
+    options = TrainOptions(
+        rank=args.rank,
+        alpha=2 * args.rank,
+        learning_rate=args.lr,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        threads=threads,
+        target_modules=tuple(args.targets.split(",")),
+    )
     training = tokenize_all(tokenizer, corrections, max_tokens=options.max_tokens)
     replay_tokens = tokenize_all(tokenizer, replay, max_tokens=options.max_tokens)
     peft_model = add_lora(model, options)
@@ -134,7 +150,12 @@ def main() -> None:
         "replay_per_epoch": replay_slots(len(training), job.replay_fraction),
         "steps": result.steps,
         "epochs": args.epochs,
-        "options": {"rank": options.rank, "alpha": options.alpha, "lr": options.learning_rate},
+        "options": {
+            "rank": options.rank,
+            "alpha": options.alpha,
+            "lr": options.learning_rate,
+            "targets": list(options.target_modules),
+        },
         "threads": threads,
         "load_seconds": round(load_s, 1),
         "train_seconds": round(result.seconds, 1),
@@ -149,8 +170,8 @@ def main() -> None:
         "before": before,
         "after": after,
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
     for when in ("before", "after"):
         for field in ("trained", "paraphrased"):
             figures = report[when][field]

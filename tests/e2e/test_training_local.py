@@ -15,6 +15,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -114,11 +115,7 @@ async def test_train_offline_progress_outcome_and_the_adapter_in_model(
     assert chosen["text"] == f"This chat now uses {adapter}."
     [answer] = await ask(client, ADMIN, "What is the capital of France?")
     assert answer["text"], bot.log()
-    with sqlite3.connect(data_dir / "tgtrainer.sqlite3") as database:
-        model, used = database.execute(
-            "SELECT model, adapter FROM answer_log ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-    assert (model, used) == (BUNDLED_MODEL_NAME, adapter)
+    assert await logged_model(data_dir, answer["message_id"]) == (BUNDLED_MODEL_NAME, adapter)
     assert f"with adapter {adapter}" in bot.log()
 
     [admin_view] = await ask(client, ADMIN, "/model")
@@ -134,3 +131,21 @@ async def test_train_offline_progress_outcome_and_the_adapter_in_model(
     _, rolled = await press(client, ADMIN, again["message_id"], DEFAULT_CALLBACK, user_id=ADMIN)
     assert rolled["text"] == ROLLED_BACK
     assert "Traceback" not in bot.log()
+
+
+async def logged_model(data_dir: Path, button_message_id: int) -> tuple[str, str | None]:
+    """The model and adapter the answer log names for the answer shown by `button_message_id`.
+
+    The bot records an answer once its message is shown, so the record may trail the message.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(data_dir / "tgtrainer.sqlite3")) as database:
+            row = database.execute(
+                "SELECT model, adapter FROM answer_log WHERE button_message_id = ?",
+                (button_message_id,),
+            ).fetchone()
+        if row is not None:
+            return row[0], row[1]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no answer log for message {button_message_id}")
