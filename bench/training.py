@@ -83,8 +83,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: the product's")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N facts (a trial).")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the report goes")
-    parser.add_argument("--lr", type=float, default=TrainOptions.learning_rate)
-    parser.add_argument("--rank", type=int, default=TrainOptions.rank)
+    parser.add_argument("--lr", type=float, default=TrainOptions().learning_rate)
+    parser.add_argument("--rank", type=int, default=TrainOptions().rank)
     parser.add_argument(
         "--targets", default=",".join(TARGET_MODULES), help="the layers LoRA adapts, by name"
     )
