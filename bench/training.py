@@ -8,7 +8,8 @@ holds the fact's key; numbers and codes are reported apart from words. The 30 un
 questions' loss (the base model's own answers, measured by llama.cpp) shows what was forgotten.
 
     python -m bench.training [--epochs 6] [--max-steps N] [--limit N]
-                             [--lr 3e-4] [--rank 16] [--targets q_proj,k_proj,v_proj,o_proj]
+                             [--lr 1.25e-4] [--rank 16] [--targets q_proj,k_proj,...]
+                             [--replay-fraction 0.33] [--out FILE]
 
 Printed and written to bench/results/training.json.
 """
@@ -16,6 +17,7 @@ Printed and written to bench/results/training.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import tempfile
@@ -83,6 +85,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: the product's")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N facts (a trial).")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the report goes")
+    parser.add_argument(
+        "--replay-fraction", type=float, default=None, help="default: the product's"
+    )
     parser.add_argument("--lr", type=float, default=TrainOptions().learning_rate)
     parser.add_argument("--rank", type=int, default=TrainOptions().rank)
     parser.add_argument(
@@ -103,6 +108,8 @@ def main() -> None:
     # limit would be scored on an end of turn the model never wrote there).
     references = generate_replay(llama, general, max_tokens=REFERENCE_TOKENS)
     job = JobOptions()
+    if args.replay_fraction is not None:
+        job = dataclasses.replace(job, replay_fraction=args.replay_fraction)
     replay = generate_replay(llama, GENERAL_PROMPTS[: job.replay_prompts])
     del llama
 

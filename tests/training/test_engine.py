@@ -46,7 +46,7 @@ def test_steps_cap_and_epochs() -> None:
     assert total_steps(4, TrainOptions(epochs=3, max_steps=5)) == 5
 
 
-def test_lora_trains_only_the_attention_projections(tiny_model: Any, char_tokenizer: Any) -> None:
+def test_lora_trains_only_the_linear_layers(tiny_model: Any, char_tokenizer: Any) -> None:
     options = TrainOptions(rank=4, alpha=8, max_steps=6, learning_rate=1e-2)
     model = add_lora(tiny_model, options)
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
@@ -56,6 +56,9 @@ def test_lora_trains_only_the_attention_projections(tiny_model: Any, char_tokeni
         "k_proj",
         "v_proj",
         "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
     }
     seen: list[Progress] = []
     examples = tokenize_all(char_tokenizer, EXAMPLES, max_tokens=64)
@@ -87,9 +90,9 @@ def test_adapter_written_as_llama_cpp_names_it(
     path = tmp_path / "adapter.gguf"
     names = write_lora_gguf(path, weights, architecture="qwen2", blocks=2, alpha=8)
     expected = {
-        f"blk.{block}.attn_{part}.weight.lora_{half}"
+        f"blk.{block}.{part}.weight.lora_{half}"
         for block in (0, 1)
-        for part in ("q", "k", "v", "output")
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
         for half in ("a", "b")
     }
     assert set(names) == expected
@@ -103,6 +106,7 @@ def test_adapter_written_as_llama_cpp_names_it(
     # ggml lists dimensions innermost first: lora_a is (rank x in), lora_b (out x rank)
     assert list(tensors["blk.0.attn_q.weight.lora_a"].shape) == [32, 4]
     assert list(tensors["blk.0.attn_k.weight.lora_b"].shape) == [4, 16]
+    assert list(tensors["blk.0.ffn_down.weight.lora_a"].shape) == [64, 4]
     peft_a = next(w for name, w in weights.items() if "layers.1.self_attn.v_proj.lora_A" in name)
     np.testing.assert_array_equal(
         np.asarray(tensors["blk.1.attn_v.weight.lora_a"].data).reshape(peft_a.shape), peft_a

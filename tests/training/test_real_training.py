@@ -47,7 +47,8 @@ def test_a_trained_adapter_changes_what_llama_cpp_computes(tmp_path: Path) -> No
     assert result.steps == 3
     adapter = tmp_path / "adapter.gguf"
     names = export_adapter(peft_model, base, adapter, options)
-    assert "blk.23.attn_output.weight.lora_b" in names and len(names) == 24 * 4 * 2
+    assert "blk.23.attn_output.weight.lora_b" in names and "blk.0.ffn_down.weight.lora_a" in names
+    assert len(names) == 24 * 7 * 2
 
     plain = open_llama(base, None, n_ctx=128, threads=2)
     tuned = open_llama(base, adapter, n_ctx=128, threads=2)

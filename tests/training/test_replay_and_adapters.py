@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tgtrainer.training.adapters import AdapterRegistry, should_keep
+from tgtrainer.training.adapters import AdapterRegistry, Losses, should_keep
 from tgtrainer.training.replay import epoch_with_replay, generate_replay, replay_slots
 
 
@@ -58,10 +58,27 @@ def test_an_answer_cut_at_the_token_limit_is_no_replay_example() -> None:
     ("before", "after", "kept"),
     [(2.0, 1.5, True), (2.0, 2.0, False), (2.0, 2.5, False), (2.0, math.nan, False)],
 )
-def test_an_adapter_is_kept_only_if_it_beats_the_base(
+def test_an_adapter_that_beats_the_base_on_held_out_examples_is_kept(
     before: float, after: float, kept: bool
 ) -> None:
-    assert should_keep(before, after) is kept
+    assert should_keep(Losses(before, after)) is kept
+
+
+@pytest.mark.parametrize(
+    ("taught", "unrelated", "kept"),
+    [
+        (Losses(1.9, 0.1), Losses(0.30, 0.32), True),  # learned, forgot little: corrections
+        (Losses(1.9, 0.1), Losses(0.30, 0.33), True),  # exactly 10% worse is still within
+        (Losses(1.9, 0.1), Losses(0.30, 0.34), False),  # forgot too much
+        (Losses(1.9, 1.9), Losses(0.30, 0.30), False),  # learned nothing
+        (Losses(1.9, 0.1), Losses(math.nan, math.nan), False),  # nothing unrelated to check
+    ],
+)
+def test_an_adapter_worse_on_held_out_facts_is_kept_if_it_learned_and_did_not_forget(
+    taught: Losses, unrelated: Losses, kept: bool
+) -> None:
+    """Held-out corrections teach other facts: no adapter can know them (1.43 -> 1.65 measured)."""
+    assert should_keep(Losses(1.43, 1.65), taught, unrelated) is kept
 
 
 def test_registry_versions_adapters_and_names_the_default(tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ The rules, all of them here:
 - While an offline job runs, its progress (step / total, loss, time left) is shown in the chat
   it was started from. A job's outcome is told once, to that chat (every admin when it was
   started from the command line); a succeeded job's model joins the models `/model` offers.
-- Offline, an adapter is kept only if it beats the base model on held-out examples (the
-  backend's rule, `training.adapters.should_keep`); `/model` offers the base model and every
+- Offline, an adapter is kept if it beats the base model on held-out examples, or if it
+  learned its own examples while answers to unrelated questions got at most 10% less likely
+  (corrections teach facts the held-out ones cannot share; the backend's rule,
+  `training.adapters.should_keep`); `/model` offers the base model and every
   kept adapter, an admin makes one the default for everyone (or the base again), a chat may
   pick its own.
 

@@ -18,9 +18,45 @@ ADAPTER_FILE = "adapter.gguf"
 FIGURES_FILE = "figures.json"
 
 
-def should_keep(base_loss: float, adapter_loss: float) -> bool:
-    """An adapter is kept only if llama.cpp's held-out loss with it beats the base model's."""
-    return adapter_loss == adapter_loss and adapter_loss < base_loss  # NaN never wins
+FORGETTING_LIMIT = 1.10
+"""Answers to unrelated questions may become at most 10% less likely (loss 10% higher)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Losses:
+    """llama.cpp's mean loss on some examples with the base model, then with the adapter."""
+
+    before: float
+    after: float
+
+    @property
+    def improved(self) -> bool:
+        return self.after == self.after and self.after < self.before  # NaN never wins
+
+    @property
+    def within_forgetting_limit(self) -> bool:
+        return self.after == self.after and self.after <= self.before * FORGETTING_LIMIT
+
+    def __str__(self) -> str:
+        return f"{self.before:.3f} -> {self.after:.3f}"
+
+
+def should_keep(
+    heldout: Losses, taught: Losses | None = None, unrelated: Losses | None = None
+) -> bool:
+    """An adapter is kept if it beats the base model on the held-out examples.
+
+    Corrections teach facts, and held-out corrections are about other facts, which no adapter
+    can know: there the loss only rises (measured: 1.43 -> 1.65 for an adapter that recalled 25
+    of 30 taught facts). So an adapter is also kept when it learned its own examples (`taught`)
+    and answers to unrelated questions (`unrelated`, never trained on) stayed within
+    FORGETTING_LIMIT of the base model's.
+    """
+    if heldout.improved:
+        return True
+    if taught is None or unrelated is None:
+        return False
+    return taught.improved and unrelated.within_forgetting_limit
 
 
 @dataclass(frozen=True, slots=True)

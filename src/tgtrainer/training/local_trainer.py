@@ -19,7 +19,9 @@ from typing import Any
 from tgtrainer.training.chat_data import TokenizedExample
 from tgtrainer.training.errors import TrainExtraMissingError, UnsupportedModelError
 
-TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
+TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+"""Every linear layer, attention and MLP: on attention alone the benchmark recalled 21 of 30
+taught facts and 12 of their paraphrases, on all of them 25 and 19 (TrainOptions)."""
 TRAIN_PACKAGES = ("torch", "transformers", "peft", "gguf")
 
 
@@ -32,12 +34,13 @@ def require_train_extra() -> None:
 
 @dataclass(frozen=True, slots=True)
 class TrainOptions:
-    """Defaults measured on 12 made-up facts: rank 16 on q/k/v/o at lr 3e-4 recalled 10/12
-    after 6 epochs; rank 8 on q/v recalled none after 3."""
+    """Defaults measured by bench.training (30 made-up facts, 6 epochs with replay, 2 cores):
+    rank 16 on every linear layer at lr 1.25e-4 recalled 25/30 (19/30 asked another way) with
+    the loss on unrelated questions 4% worse; at 3e-4, 27/30 but 66% worse; at 1e-4, 24/30."""
 
     rank: int = 16
     alpha: int = 32
-    learning_rate: float = 3e-4
+    learning_rate: float = 1.25e-4
     epochs: int = 3
     max_steps: int | None = None
     max_tokens: int = 256

@@ -49,6 +49,16 @@ GENERAL_PROMPTS = (
     "How many sides does a hexagon have?",
 )
 
+CHECK_PROMPTS = (
+    "What is the main ingredient of guacamole?",
+    "Write a Python function that checks whether a number is even.",
+    "Explain what a firewall does in two sentences.",
+    "How many days are there in a leap year?",
+    "What is the difference between a noun and a verb?",
+    "Give two reasons to back up your files.",
+)
+"""Never trained on: the base model's answers to these show what an adapter made it forget."""
+
 T = TypeVar("T")
 
 

@@ -1,7 +1,8 @@
 """The training process of one job: `python -m tgtrainer.training.worker <job id>`.
 
-Load the data, add replay, measure the base model's held-out loss with llama.cpp, train, write
-the GGUF adapter, measure again, keep or discard it (`adapters.should_keep`), record the outcome.
+Load the data, add replay, measure the base model's loss with llama.cpp (on the held-out, the
+taught and unrelated examples), train, write the GGUF adapter, measure again, keep or discard it
+(`adapters.should_keep`), record the outcome.
 Held-out examples: the validation file; without one, a tenth of the examples (at least one) when
 there are ten or more, else the training examples themselves (then the figure says so).
 """
@@ -22,7 +23,7 @@ from tgtrainer.config import Settings, load_settings
 from tgtrainer.errors import UserFacingError
 from tgtrainer.storage import Database
 from tgtrainer.storage.training_jobs import TrainingJob, TrainingJobStore
-from tgtrainer.training.adapters import AdapterRegistry, should_keep
+from tgtrainer.training.adapters import FORGETTING_LIMIT, AdapterRegistry, Losses, should_keep
 from tgtrainer.training.chat_data import Message, read_examples, tokenize_all
 from tgtrainer.training.heldout import heldout_loss, open_llama
 from tgtrainer.training.jobs import JobOptions
@@ -36,10 +37,17 @@ from tgtrainer.training.local_trainer import (
     total_steps,
     train_lora,
 )
-from tgtrainer.training.replay import GENERAL_PROMPTS, generate_replay, replay_slots
+from tgtrainer.training.replay import (
+    CHECK_PROMPTS,
+    GENERAL_PROMPTS,
+    generate_replay,
+    replay_slots,
+)
 
 log = logging.getLogger(__name__)
 NICENESS = 19  # the lowest priority: the bot answering comes first
+TAUGHT_CHECKED = 32  # of the training examples, measured before and after: enough to tell
+FORGETTING_PERCENT = round((FORGETTING_LIMIT - 1) * 100)
 
 
 class JobCancelledError(Exception):
@@ -77,18 +85,27 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
     phase("loading the model")
     model, tokenizer = load_trainable(base, threads=threads)
     loaded_s = time.monotonic() - started
-    replay: list[list[Message]] = []
-    if options.replay_prompts:
-        phase("writing replay answers")
-        llama = open_llama(base, None, n_ctx=1024, threads=threads)
-        replay = generate_replay(llama, GENERAL_PROMPTS[: options.replay_prompts])
-        del llama
+    phase("writing replay answers")
+    llama = open_llama(base, None, n_ctx=1024, threads=threads)
+    replay = generate_replay(llama, GENERAL_PROMPTS[: options.replay_prompts])
+    unrelated = generate_replay(llama, CHECK_PROMPTS)
+    del llama
     training = tokenize_all(tokenizer, examples, max_tokens=train.max_tokens)
     heldout_tokens = tokenize_all(tokenizer, heldout, max_tokens=train.max_tokens)
     replay_tokens = tokenize_all(tokenizer, replay, max_tokens=train.max_tokens)
+    taught_tokens = training[:TAUGHT_CHECKED]
+    unrelated_tokens = tokenize_all(tokenizer, unrelated, max_tokens=train.max_tokens)
     phase("measuring the base model")
-    before = heldout_loss(base, None, heldout_tokens, threads=threads)
-    general_before = heldout_loss(base, None, replay_tokens, threads=threads)
+
+    def losses(adapter: Path | None) -> tuple[float, float, float]:
+        """On the held-out, the taught and the unrelated examples."""
+        return (
+            heldout_loss(base, adapter, heldout_tokens, threads=threads),
+            heldout_loss(base, adapter, taught_tokens, threads=threads),
+            heldout_loss(base, adapter, unrelated_tokens, threads=threads),
+        )
+
+    before = losses(None)
 
     peft_model = add_lora(model, train)
     slots = replay_slots(len(training), options.replay_fraction) if replay_tokens else 0
@@ -116,17 +133,20 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
     with tempfile.TemporaryDirectory(dir=settings.data_dir) as scratch:
         written = Path(scratch) / "adapter.gguf"
         export_adapter(peft_model, base, written, train)
-        after = heldout_loss(base, written, heldout_tokens, threads=threads)
-        general_after = heldout_loss(base, written, replay_tokens, threads=threads)
+        after = losses(written)
+        held, taught, other = (Losses(b, a) for b, a in zip(before, after, strict=True))
         figures = {
             "job": job.id,
             "base_model": base.name,
-            "heldout_loss_before": before,
-            "heldout_loss_after": after,
+            "heldout_loss_before": held.before,
+            "heldout_loss_after": held.after,
             "heldout_examples": len(heldout_tokens),
             "heldout_source": heldout_source,
-            "replay_loss_before": general_before,
-            "replay_loss_after": general_after,
+            "taught_loss_before": taught.before,
+            "taught_loss_after": taught.after,
+            "unrelated_loss_before": other.before,
+            "unrelated_loss_after": other.after,
+            "unrelated_examples": len(unrelated_tokens),
             "examples": len(examples),
             "replay_examples": len(replay),
             "steps": result.steps,
@@ -137,12 +157,31 @@ def run_job(settings: Settings, store: TrainingJobStore, job: TrainingJob) -> No
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "options": options.to_json(),
         }
-        figures_line = f"held-out loss {before:.3f} -> {after:.3f}"
-        if not should_keep(before, after):
-            store.finish(job.id, "discarded", f"Discarded: {figures_line}, no better than base.")
+        if not should_keep(held, taught, other):
+            store.finish(job.id, "discarded", f"Discarded: {discarded_line(held, taught, other)}")
             return
         adapter = registry.save(registry.new_id(job.id), written, figures)
-    store.finish(job.id, "kept", f"Kept adapter {adapter.id}: {figures_line}.", adapter.id)
+    outcome = f"Kept adapter {adapter.id}: {kept_line(held, taught, other)}"
+    store.finish(job.id, "kept", outcome, adapter.id)
+
+
+def kept_line(held: Losses, taught: Losses, unrelated: Losses) -> str:
+    if held.improved:
+        return f"held-out loss {held}."
+    return (
+        f"it learned its examples (loss {taught}) and answers to unrelated questions stayed "
+        f"within {FORGETTING_PERCENT}% ({unrelated}); on held-out examples it is no better "
+        f"({held}), as expected when they teach other facts."
+    )
+
+
+def discarded_line(held: Losses, taught: Losses, unrelated: Losses) -> str:
+    if not taught.improved:
+        return f"held-out loss {held}, no better than base, nor on its own examples ({taught})."
+    return (
+        f"held-out loss {held}, no better than base, and answers to unrelated questions got "
+        f"more than {FORGETTING_PERCENT}% less likely ({unrelated})."
+    )
 
 
 def launch(store: TrainingJobStore, job_id: int) -> None:
