@@ -183,7 +183,8 @@ async def test_a_long_document_shows_progress_in_one_edited_message(
     edits = [e for e in events if e["type"] == "edit"]
     assert len(sent) == 1, "progress must edit one message, not send many"
     shown = [e["message"]["text"] for e in edits]
-    assert any(text.startswith(("Reading page", "Learning passage")) for text in shown), shown
+    # How far it got shows when an edit is due: a quick run may show only "Learning 30 passages".
+    assert any(text.startswith(("Reading page", "Learning ")) for text in shown), shown
 
 
 async def test_a_docx_fact_is_answered_with_its_section(

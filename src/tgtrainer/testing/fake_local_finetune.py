@@ -18,7 +18,12 @@ from tgtrainer.config import Settings
 from tgtrainer.training.adapters import AdapterRegistry
 from tgtrainer.training.base import Estimate, JobProgress, JobRequest, JobStatus
 from tgtrainer.training.errors import TrainingError, UnknownJobError
-from tgtrainer.training.local_backend import SUPERVISED_ONLY, base_model_name, base_model_path
+from tgtrainer.training.local_backend import (
+    PEAK_MEMORY_GB,
+    SUPERVISED_ONLY,
+    base_model_name,
+    base_model_path,
+)
 
 LOSS_BEFORE, LOSS_AFTER = 2.0, 1.5
 RANK = 2
@@ -63,7 +68,7 @@ class FakeLocalFineTuner:
         steps = len(request.train) * (request.epochs or 3)
         if request.max_steps is not None:
             steps = min(steps, request.max_steps)
-        return Estimate(steps=steps, seconds=(60.0, 120.0), peak_memory_gb=4.4)
+        return Estimate(steps=steps, seconds=(60.0, 120.0), peak_memory_gb=PEAK_MEMORY_GB)
 
     async def start(self, request: JobRequest) -> JobStatus:
         job_id = f"local-fake{len(self._jobs) + 1}"
