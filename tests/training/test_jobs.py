@@ -176,3 +176,24 @@ def test_a_cancel_between_phases_stops_the_worker_before_the_next(tmp_path: Path
         store.request_cancel(job.id)
         with pytest.raises(JobCancelledError, match="Cancelled before loading the model"):
             run_job(settings, store, job)
+
+
+def test_the_outcome_says_why_an_adapter_was_kept_or_discarded() -> None:
+    from tgtrainer.training.adapters import Losses
+    from tgtrainer.training.worker import discarded_line, kept_line
+
+    learned, steady = Losses(1.269, 0.030), Losses(0.330, 0.274)
+    assert kept_line(Losses(2.0, 1.5), learned, steady) == "held-out loss 2.000 -> 1.500."
+    assert kept_line(Losses(1.429, 1.756), learned, steady) == (
+        "it learned its examples (loss 1.269 -> 0.030) and answers to unrelated questions "
+        "stayed within 10% (0.330 -> 0.274); on held-out examples it is no better "
+        "(1.429 -> 1.756), as expected when they teach other facts."
+    )
+    assert discarded_line(Losses(1.4, 1.8), Losses(1.2, 1.3), steady) == (
+        "held-out loss 1.400 -> 1.800, no better than base, nor on its own examples "
+        "(1.200 -> 1.300)."
+    )
+    assert discarded_line(Losses(1.4, 1.8), learned, Losses(0.3, 0.5)) == (
+        "held-out loss 1.400 -> 1.800, no better than base, and answers to unrelated "
+        "questions got more than 10% less likely (0.300 -> 0.500)."
+    )
