@@ -88,6 +88,9 @@ def main() -> None:
     parser.add_argument(
         "--replay-fraction", type=float, default=None, help="default: the product's"
     )
+    parser.add_argument(
+        "--seed", type=int, default=TrainOptions().seed, help="example order, LoRA init"
+    )
     parser.add_argument("--lr", type=float, default=TrainOptions().learning_rate)
     parser.add_argument("--rank", type=int, default=TrainOptions().rank)
     parser.add_argument(
@@ -131,6 +134,7 @@ def main() -> None:
         max_steps=args.max_steps,
         threads=threads,
         target_modules=tuple(args.targets.split(",")),
+        seed=args.seed,
     )
     training = tokenize_all(tokenizer, corrections, max_tokens=options.max_tokens)
     replay_tokens = tokenize_all(tokenizer, replay, max_tokens=options.max_tokens)
@@ -162,6 +166,7 @@ def main() -> None:
             "alpha": options.alpha,
             "lr": options.learning_rate,
             "targets": list(options.target_modules),
+            "seed": options.seed,
         },
         "threads": threads,
         "load_seconds": round(load_s, 1),
