@@ -89,7 +89,7 @@ def main() -> None:
         "--replay-fraction", type=float, default=None, help="default: the product's"
     )
     parser.add_argument(
-        "--seed", type=int, default=TrainOptions().seed, help="example order, LoRA init"
+        "--seed", type=int, default=TrainOptions().seed, help="the order of the examples"
     )
     parser.add_argument("--lr", type=float, default=TrainOptions().learning_rate)
     parser.add_argument("--rank", type=int, default=TrainOptions().rank)
