@@ -44,11 +44,19 @@ class ProgressMessages:
 
     def __init__(self) -> None:
         self._shown: dict[str, tuple[int, int, str]] = {}  # job -> chat, message, text
+        self._held: set[str] = set()
+
+    def hold(self, job_id: str) -> None:
+        """Show nothing for `job_id` until it is adopted: its message is still being written."""
+        self._held.add(job_id)
 
     def adopt(self, job_id: str, message: Message, text: str) -> None:
+        self._held.discard(job_id)
         self._shown[job_id] = (message.chat_id, message.message_id, text)
 
     async def show(self, bot: Bot, notice: ProgressNotice) -> None:
+        if notice.job_id in self._held:
+            return
         chat_id, message_id, text = self._shown.get(notice.job_id, (notice.chat_id, 0, ""))
         if text == notice.text:
             return
@@ -125,8 +133,15 @@ class TrainingHandlers:
             f"{job.examples} examples. I will tell you here when it ends; /train_status shows "
             "how it goes."
         )
-        await status.finish(shown)
-        if self._training.shows_progress:  # this message becomes the job's progress
+        if not self._training.shows_progress:
+            await status.finish(shown)
+            return
+        # this message becomes the job's progress; until it says so, the watcher must not
+        # show the progress in a message of its own
+        self._progress.hold(job.job_id)
+        try:
+            await status.finish(shown)
+        finally:
             self._progress.adopt(job.job_id, query.message, shown)
 
     async def status(self, update: Update, context: Context) -> None:
