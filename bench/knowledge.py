@@ -97,7 +97,7 @@ async def answer_share(
     answers right, from the retrieved passages: right means the answer holds one of the accepted
     phrases. Also the document question's first words: seconds from asking (retrieval included)
     to the first streamed piece, and the prompt's size in tokens. The grounder is configured as
-    the bot's, but for `grounder_options` (passage_tokens, score_gap)."""
+    the bot's, but for `grounder_options` (top_k, passage_tokens, score_gap...)."""
     from tgtrainer.core import ChatRef, UserRef
     from tgtrainer.core.grounding import Grounder
     from tgtrainer.llm import ChatMessage
@@ -109,13 +109,12 @@ async def answer_share(
     settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
     model = build_chat_model(settings)
     await model.warm_up()  # the real tokenizer counts the prompt, as in the bot
-    grounder = Grounder(
-        library,
-        top_k=settings.retrieval_top_k,
-        min_score=settings.retrieval_min_score,
-        budget_tokens=settings.knowledge_context_tokens,
-        **grounder_options,
-    )
+    options: dict[str, Any] = {
+        "top_k": settings.retrieval_top_k,
+        "min_score": settings.retrieval_min_score,
+        "budget_tokens": settings.knowledge_context_tokens,
+    }
+    grounder = Grounder(library, **(options | grounder_options))
     right, answers = 0, []
     first_pieces: list[float] = []
     prompt_tokens: list[int] = []
