@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -75,15 +76,22 @@ async def press(
 
 async def text_of(client: SandboxClient, chat_id: int, message_id: int, expected: str) -> str:
     """The message's text once it reads `expected` (edits come after the button's answer), or
-    as it stands after a while."""
-    text = ""
-    for _ in range(100):
+    as it stands after `TIMEOUT`."""
+    return await text_when(client, chat_id, message_id, lambda text: text == expected)
+
+
+async def text_when(
+    client: SandboxClient, chat_id: int, message_id: int, ready: Callable[[str], bool]
+) -> str:
+    """The message's text once `ready` says so, or as it stands after `TIMEOUT`."""
+    seq = (await client.events(after=0, timeout=0))["last_seq"]
+    deadline = time.monotonic() + TIMEOUT
+    while True:
         messages = await client.messages(chat_id)
-        text = next(m["text"] for m in messages if m["message_id"] == message_id)
-        if text == expected:
-            break
-        await client.events(after=0, timeout=0.1, chat_id=chat_id)
-    return text
+        text: str = next(m["text"] for m in messages if m["message_id"] == message_id)
+        if ready(text) or time.monotonic() > deadline:
+            return text
+        seq = (await client.events(after=seq, timeout=0.5, chat_id=chat_id))["last_seq"]
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,22 @@ from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.usefixtures("bot")
 TIMEOUT = 30
+EDIT_WAIT = 10  # seconds a press waits for the message's edit
 
 
 async def ask(
-    client: SandboxClient, chat_id: int, text: str, *, count: int = 1, **kwargs: Any
+    client: SandboxClient,
+    chat_id: int,
+    text: str,
+    *,
+    count: int = 1,
+    timeout: float = TIMEOUT,
+    **kwargs: Any,
 ) -> list[dict[str, Any]]:
     after = (await client.events(after=0, timeout=0))["last_seq"]
     await client.send_text(chat_id, text, **kwargs)
     return await client.wait_for_bot_messages(
-        chat_id, after_seq=after, until=lambda fresh: len(fresh) >= count, timeout=TIMEOUT
+        chat_id, after_seq=after, until=lambda fresh: len(fresh) >= count, timeout=timeout
     )
 
 
@@ -59,13 +67,20 @@ async def press(
         ]
         if answers:
             break
-    # The buttons change after the answer: wait for the edit when there is one.
-    for _ in range(50):
-        events = (await client.events(after=after, timeout=0.2, chat_id=chat_id))["events"]
-        if any(e["type"] == "edit" for e in events) or answers[0].get("show_alert"):
-            break
+    # The bot answers the press, then edits the message: wait for that edit, unless the answer
+    # was an alert (a refusal edits nothing).
+    edited = any(_edits(event, message_id) for event in batch["events"])
+    deadline = time.monotonic() + EDIT_WAIT
+    while not (edited or answers[0].get("show_alert")) and time.monotonic() < deadline:
+        batch = await client.events(after=seq, timeout=0.5, chat_id=chat_id)
+        seq = batch["last_seq"]
+        edited = any(_edits(event, message_id) for event in batch["events"])
     message = next(m for m in await client.messages(chat_id) if m["message_id"] == message_id)
     return answers[0], message
+
+
+def _edits(event: dict[str, Any], message_id: int) -> bool:
+    return event["type"] == "edit" and event["message"]["message_id"] == message_id
 
 
 def request_for(fake: FakeOpenAIServer, text: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BotProcess, running_bot
-from tests.e2e.test_closed_access import buttons, press, say, text_of
+from tests.e2e.test_closed_access import buttons, press, say, text_of, text_when
 from tgtrainer.bot.privacy import CONFIRM
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
@@ -82,11 +82,9 @@ async def test_forget_me_leaves_nothing_of_the_user_in_the_data_directory(
         buttons(confirm)["Delete everything"],
         user_id=FORGETFUL,
     )
-    summary = ""
-    for _ in range(50):
-        summary = await text_of(client, FORGETFUL, confirm["message_id"], "")
-        if summary.startswith("Deleted"):
-            break
+    summary = await text_when(
+        client, FORGETFUL, confirm["message_id"], lambda text: text.startswith("Deleted")
+    )
     assert summary.startswith("Deleted everything I kept about you: 4 messages, 1 conversation, ")
     assert "1 document (1 passage)" in summary
 

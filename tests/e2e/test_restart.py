@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SCRIPTS, BotProcess, bot_environment
+from tests.support.waiting import model_got
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
@@ -77,7 +78,7 @@ async def test_sigterm_mid_reply_finishes_the_reply_and_nothing_is_answered_twic
     fake_openai.chunk_delay = 0.05
     try:
         await client.send_text(chat_id, "Take your time.")
-        await client.events(after=after, timeout=TIMEOUT, chat_id=chat_id)  # it has started
+        await model_got(fake_openai, "Take your time.", timeout=TIMEOUT)  # it has started
         assert await asyncio.to_thread(bot_process.stop, signal.SIGTERM) == 0
     finally:
         fake_openai.chunk_delay = 0.0

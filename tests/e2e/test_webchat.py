@@ -115,7 +115,7 @@ def test_a_person_chats_with_the_real_bot_in_the_browser(
 
     # A message, and the reply streaming in as a draft, then rendered from the bot's HTML.
     SCRIPTS["Show me streaming"] = STREAMED
-    fake_openai.chunk_delay = 0.04
+    fake_openai.chunk_delay = 0.1  # the draft shows for seconds: long enough to be seen
     try:
         send(page, "Show me streaming")
         expect(page.locator(".msg.out .text", has_text="Show me streaming")).to_be_visible()

@@ -133,7 +133,8 @@ async def test_sigterm_mid_answer_finishes_it_and_updates_sent_while_down_come_a
     chat_id: int,
 ) -> None:
     asked = len(fake_openai.requests)
-    fake_openai.hang_next(2.0)
+    # under LLM_TIMEOUT (2 s), so the first attempt answers, within the 3 s shutdown grace
+    fake_openai.hang_next(1.0)
     after = (await client.events(after=0, timeout=0))["last_seq"]
     await client.send_text(chat_id, "answer me before you go")
     deadline = time.monotonic() + ANSWER_TIMEOUT
