@@ -8,7 +8,7 @@ holds the fact's key; numbers and codes are reported apart from words. The 30 un
 questions' loss (the base model's own answers, measured by llama.cpp) shows what was forgotten.
 
     python -m bench.training [--epochs 6] [--max-steps N] [--limit N]
-                             [--lr 1.25e-4] [--rank 16] [--targets q_proj,k_proj,...]
+                             [--lr 1e-4] [--rank 16] [--targets q_proj,k_proj,...]
                              [--replay-fraction 0.33] [--out FILE]
 
 Printed and written to bench/results/training.json.
