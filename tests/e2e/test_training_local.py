@@ -79,7 +79,7 @@ async def test_train_offline_progress_outcome_and_the_adapter_in_model(
     [confirm] = await ask(client, ADMIN, "/train")
     text = confirm["text"]
     assert text.startswith(f"Train a LoRA adapter for {BUNDLED_MODEL_NAME} on this machine on 2 ")
-    assert "minutes and about 4.6 GB of memory" in text and text.endswith("Start?")
+    assert "minutes and about 4.8 GB of memory" in text and text.endswith("Start?")
     assert "• Who runs the canteen? → Alice runs the canteen." in text
     assert labels(confirm) == ["Start", "Cancel"]
     await press(client, ADMIN, confirm["message_id"], START_DATA["supervised"], user_id=ADMIN)

@@ -56,7 +56,7 @@ def test_the_estimate_uses_the_measured_figures(tmp_path: Path) -> None:
     estimate = tuner.estimate(_request())
     assert estimate.steps == (4 + 2) * 6  # with replay: a third of each epoch, 6 epochs
     assert estimate.seconds == (60 + 150 + 36 * 1.8, 60 + 240 + 36 * 3.6)
-    assert estimate.peak_memory_gb == 4.6
+    assert estimate.peak_memory_gb == 4.8
     with pytest.raises(TrainingError, match="DPO needs a fine-tuning service"):
         tuner.estimate(_request("dpo"))
 
