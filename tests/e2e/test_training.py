@@ -165,7 +165,7 @@ async def test_train_cancel_stops_a_running_job_and_the_admin_is_told(
     cancelling = await seq(client)
     await client.send_text(CANCELLING_ADMIN, "/train_cancel")
     answers = await told(client, CANCELLING_ADMIN, cancelling, f"{job_id}: cancelled")
-    assert any(f"{job_id}: cancelled" in answer for answer in answers)
+    assert f"{job_id}: cancelled" in answers  # the reply names the job and nothing else
     texts = await told(client, CANCELLING_ADMIN, after, "was cancelled")
     assert f"Fine-tuning job {job_id} was cancelled." in texts
     [again] = await ask(client, CANCELLING_ADMIN, "/train_cancel")
