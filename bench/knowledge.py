@@ -150,7 +150,7 @@ async def answer_share(
         )
     await model.aclose()
     return {
-        "model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled)",
+        "model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled), run as its Q8_0 copy",
         "questions": len(chosen),
         "right": right,
         "share_right": right / len(chosen),

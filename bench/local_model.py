@@ -1,6 +1,6 @@
 """Local model benchmark: first streamed words in the chat, and decoding speed.
 
-Two views of the bundled llama.cpp model (Qwen2.5-Coder-0.5B Q4_K_M):
+Two views of the bundled llama.cpp model (Qwen2.5-Coder-0.5B Q4_K_M, run as its Q8_0 copy):
 - through the real bot process and the sandbox Bot API server: seconds from a short message being
   sent to the first streamed words being visible (a draft in a private chat), and to the final
   message;
