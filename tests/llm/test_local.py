@@ -12,7 +12,7 @@ import pytest
 from tgtrainer.config import Settings
 from tgtrainer.llm import ChatMessage, ModelConfigurationError, PromptTooLongError
 from tgtrainer.llm.local import LOAD_FAILED, UNKNOWN_MODEL, LlamaCppChatModel
-from tgtrainer.llm.weights import BUNDLED_MODEL_NAME, bundled_model_path
+from tgtrainer.llm.weights import bundled_model_path
 
 pytest.importorskip("llama_cpp")
 
@@ -126,7 +126,7 @@ async def test_other_gguf_files_are_offered_and_can_be_chosen(tmp_path: Path, gg
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "second.gguf").symlink_to(gguf)
     model = make_model(tmp_path, gguf)
-    assert await model.list_models() == [BUNDLED_MODEL_NAME, "second"]
+    assert await model.list_models() == [gguf.stem, "second"]  # the default first, by its stem
     assert "Paris" in await model.complete(ask("What is the capital of France?"), model="second")
     with pytest.raises(ModelConfigurationError) as raised:
         await model.complete(ask("Hi"), model="third")
