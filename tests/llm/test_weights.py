@@ -3,6 +3,7 @@ as a Q8_0 copy made once."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,16 @@ def test_the_bot_runs_a_q8_0_copy_made_once_outside_the_model_list(
     assert bundled_model_path(tmp_path) == run
 
 
+@pytest.mark.local_model
+def test_a_published_file_written_again_is_copied_again(tmp_path: Path) -> None:
+    run = bundled_model_path(tmp_path)
+    published = published_model_path(tmp_path)
+    first = run.stat().st_mtime_ns
+    os.utime(published, ns=(first + 10**9, first + 10**9))  # as if joined again, after the copy
+    assert q8_copy.q8_0_copy(published, run) == run
+    assert run.stat().st_mtime_ns > first + 10**9
+
+
 def test_without_a_copy_the_published_file_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -75,7 +86,7 @@ def test_without_a_copy_the_published_file_runs(
     assert "running the published model file" in caplog.text
 
 
-def test_a_failed_copy_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_copy_leaves_no_file(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp")
     source = tmp_path / "damaged.gguf"
     source.write_bytes(b"GGUF" + b"\0" * 64)
