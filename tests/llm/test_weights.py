@@ -19,8 +19,6 @@ from tgtrainer.llm.weights import (
 )
 from tgtrainer.weights import file_sha256
 
-Q8_0 = 7  # GGML file type ("general.file_type") of a mostly-Q8_0 GGUF
-
 
 @pytest.mark.local_model
 def test_the_installed_parts_join_into_the_published_gguf(
@@ -50,7 +48,7 @@ def test_the_bot_runs_a_q8_0_copy_made_once_outside_the_model_list(
     assert BUNDLED_MODEL_NAME in run.name
     reader = gguf.GGUFReader(run)
     field = reader.get_field("general.file_type")
-    assert field is not None and field.contents() == Q8_0
+    assert field is not None and field.contents() == gguf.LlamaFileType.MOSTLY_Q8_0
     matrices = [t for t in reader.tensors if len(t.shape) == 2]
     assert matrices and all(t.tensor_type.name == "Q8_0" for t in matrices)
 
@@ -64,11 +62,11 @@ def test_the_bot_runs_a_q8_0_copy_made_once_outside_the_model_list(
 @pytest.mark.local_model
 def test_a_published_file_written_again_is_copied_again(tmp_path: Path) -> None:
     run = bundled_model_path(tmp_path)
-    published = published_model_path(tmp_path)
-    first = run.stat().st_mtime_ns
-    os.utime(published, ns=(first + 10**9, first + 10**9))  # as if joined again, after the copy
-    assert q8_copy.q8_0_copy(published, run) == run
-    assert run.stat().st_mtime_ns > first + 10**9
+    joined = published_model_path(tmp_path).stat().st_mtime_ns
+    older = joined - 10**9
+    os.utime(run, ns=(older, older))  # as if the published file had been joined again since
+    assert bundled_model_path(tmp_path) == run
+    assert run.stat().st_mtime_ns >= joined, "the copy was not made again"
 
 
 def test_without_a_copy_the_published_file_runs(

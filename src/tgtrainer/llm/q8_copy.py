@@ -1,7 +1,7 @@
 """A Q8_0 copy of a GGUF, made once with llama.cpp's own quantiser, for faster prompts on a CPU.
 
-The bundled model is "Q4_K_M" in name only: Qwen2.5-0.5B's rows (896 and 4,864 wide) are not
-multiples of the 256 that k-quants need, so llama.cpp stored 133 of its 170 matrices as Q5_0.
+The bundled model is "Q4_K_M" in name only: most of Qwen2.5-0.5B's matrices have rows 896 wide,
+not a multiple of the 256 that k-quants need, so llama.cpp stored 133 of its 170 as Q5_0.
 llama.cpp multiplies Q8_0 matrices faster than Q5_0 ones on the CPU, and a prompt's passages are
 most of the wait before a document answer's first words. Every Q5_0 weight lands within a small
 fraction of its own step on Q8_0's finer grid, so the copy is the same model: perplexity 6.197
@@ -20,14 +20,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_Q8_0 = 7  # LLAMA_FTYPE_MOSTLY_Q8_0
-
 
 class Q8CopyError(Exception):
     """llama.cpp could not write the copy; the message says why."""
 
 
-def q8_0_copy(source: Path, target: Path, *, threads: int | None = None) -> Path:
+def q8_0_copy(source: Path, target: Path) -> Path:
     """`target`: `source` re-quantised to Q8_0, written on the first call and reused while it is
     newer than `source` (a source written again, say a new model version, is copied again).
 
@@ -43,9 +41,9 @@ def q8_0_copy(source: Path, target: Path, *, threads: int | None = None) -> Path
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = _Q8_0
+    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
     params.allow_requantize = True
-    params.nthread = threads or os.cpu_count() or 1
+    params.nthread = os.cpu_count() or 1
     started = time.perf_counter()
     # llama.cpp logs a line per tensor through llama-cpp-python's logger; keep only errors.
     llama_logger = logging.getLogger("llama-cpp-python")
