@@ -53,6 +53,7 @@ bench: install bench-knowledge bench-voice
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.q8_copy
+	$(BIN)/python -m bench.prompt_options
 	$(BIN)/python -m bench.sandbox_startup
 
 # Third-party documents for bench.third_party: the Debian FAQ (HTML pages and plain text) and the

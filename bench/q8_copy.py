@@ -82,6 +82,14 @@ def decode_rate(llama: Any, prompt: list[int], tokens: int = 96) -> float:
 def perplexity(path: Path, windows: list[list[int]]) -> float:
     """Perplexity on the second half of each window (the first half is context)."""
     llama = open_model(path, logits_all=True)
+    try:
+        return llama_perplexity(llama, windows)
+    finally:
+        llama.close()
+
+
+def llama_perplexity(llama: Any, windows: list[list[int]]) -> float:
+    """`perplexity` under a `logits_all=True` Llama."""
     total, count = 0.0, 0
     for window in windows:
         llama.reset()
@@ -92,7 +100,6 @@ def perplexity(path: Path, windows: list[list[int]]) -> float:
             top = row.max()
             total += top + math.log(np.exp(row - top).sum()) - row[window[position + 1]]
             count += 1
-    llama.close()
     return math.exp(total / count)
 
 

@@ -19,6 +19,11 @@ pytest.importorskip("llama_cpp")
 SYSTEM = ChatMessage("system", "You are a helpful assistant. Answer in one short sentence.")
 
 
+def licence_text(characters: int) -> str:
+    """Plain English every Debian system has (base-files), about 4.5 characters a token."""
+    return Path("/usr/share/common-licenses/GPL-3").read_text()[:characters]
+
+
 def ask(question: str) -> list[ChatMessage]:
     return [SYSTEM, ChatMessage("user", question)]
 
@@ -132,6 +137,17 @@ async def test_other_gguf_files_are_offered_and_can_be_chosen(tmp_path: Path, gg
         await model.complete(ask("Hi"), model="third")
     assert str(raised.value) == UNKNOWN_MODEL
     await model.aclose()
+
+
+@pytest.mark.local_model
+async def test_a_prompt_longer_than_one_micro_batch_is_read_whole(model: LlamaCppChatModel) -> None:
+    # PROMPT_READING reads prompts in 1,024-token micro-batches: the fact sits in the first one,
+    # the question after the second.
+    system = ChatMessage("system", "The door code of the office is 4711.\n\n" + licence_text(7000))
+    question = ChatMessage("user", "What is the door code of the office? Answer with the number.")
+    reply = await model.complete([system, question])
+    assert model.count_tokens(system.content) > 1024
+    assert "4711" in reply
 
 
 @pytest.mark.local_model
