@@ -7,8 +7,10 @@
 Each format is learned into its own library (the FAQ's HTML and text say the same things), and
 bench/eval/third_party_questions.json (written before the first run) asks questions with the
 document and a phrase of the passage that answers each. A hit is a retrieved passage from that
-document containing that phrase. Reported per format: recall@1, recall@5, MRR and the
-questions not answered first; written to bench/results/third_party.json.
+document containing that phrase. Reported per format: recall@1, recall@5, MRR, the questions not
+answered first, and what reaches the prompt: of the bot's 4 best passages, those within the score
+gap of the best (`core.grounding.SCORE_GAP`): how many a question (mean) and how often the hit is
+among them; written to bench/results/third_party.json.
 
 `--held-out` asks bench/eval/third_party_heldout.json instead: 60 questions on three other
 manuals (debian-reference-en HTML, the Mutt manual as text, the Bash Reference Manual PDF from
@@ -31,6 +33,8 @@ from typing import Any
 
 from bench.knowledge import RESULTS, gold_rank
 from tgtrainer.config import Settings
+from tgtrainer.core.excerpts import clear_leaders
+from tgtrainer.core.grounding import SCORE_GAP
 from tgtrainer.knowledge.embedder import Embedder
 from tgtrainer.knowledge.extract import admit
 from tgtrainer.knowledge.library import Library
@@ -72,12 +76,21 @@ async def one_format(
         result = await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)
         chunks += result.document.chunks
     learn_seconds = time.perf_counter() - started
+    bot = Settings(data_dir=folder)
     ranks: list[int | None] = []
+    prompt_counts: list[int] = []
+    in_prompt = 0
     misses = []
     for item in questions:
         passages = await library.search(item["question"], [GLOBAL_SCOPE], 5)
         rank = gold_rank(passages, item["document"], item["answer"])
         ranks.append(rank)
+        candidates = passages[: bot.retrieval_top_k]
+        prompted = clear_leaders(
+            [p for p in candidates if p.score >= bot.retrieval_min_score], SCORE_GAP
+        )
+        prompt_counts.append(len(prompted))
+        in_prompt += gold_rank(prompted, item["document"], item["answer"]) is not None
         if rank != 1:  # recall@1 misses too, with the rank when found lower
             misses.append(
                 {"question": item["question"], "rank": rank, "got": [p.location for p in passages]}
@@ -91,6 +104,9 @@ async def one_format(
         "recall@1": round(sum(r == 1 for r in ranks) / count, 3),
         "recall@5": round(sum(r is not None for r in ranks) / count, 3),
         "mrr": round(sum(1 / r for r in ranks if r is not None) / count, 3),
+        "score_gap": SCORE_GAP,
+        "passages_in_prompt_mean": round(sum(prompt_counts) / count, 2),
+        "hit_in_prompt": round(in_prompt / count, 3),
         "learn_seconds": round(learn_seconds, 1),
         "misses": misses,
     }
@@ -125,7 +141,8 @@ async def main(use_held_out: bool) -> dict[str, Any]:
         print(
             f"{kind} ({package}): {figures['questions']} questions over {figures['chunks']} "
             f"chunks: recall@1 {figures['recall@1']}, recall@5 {figures['recall@5']}, "
-            f"MRR {figures['mrr']}"
+            f"MRR {figures['mrr']}; in the prompt {figures['passages_in_prompt_mean']} passages,"
+            f" the hit in {figures['hit_in_prompt']}"
         )
     RESULTS.mkdir(exist_ok=True)
     name = "third_party_heldout.json" if use_held_out else "third_party.json"
