@@ -50,6 +50,7 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 QUESTIONS = HERE / "eval" / "python_reference_questions.json"
 ANSWER_CHECKS = HERE / "eval" / "answer_checks.json"
+ANSWER_SEED = 7
 
 
 def topics() -> dict[str, str]:
@@ -97,7 +98,8 @@ async def answer_share(
     answers right, from the retrieved passages: right means the answer holds one of the accepted
     phrases. Also the document question's first words: seconds from asking (retrieval included)
     to the first streamed piece, and the prompt's size in tokens. The grounder is configured as
-    the bot's, but for `grounder_options` (top_k, passage_tokens, score_gap...)."""
+    the bot's, but for `grounder_options` (top_k, passage_tokens, score_gap...). Every answer is
+    sampled with the seed ANSWER_SEED, so that runs compare prompts, not sampling paths."""
     from tgtrainer.core import ChatRef, UserRef
     from tgtrainer.core.grounding import Grounder
     from tgtrainer.llm import ChatMessage
@@ -106,7 +108,9 @@ async def answer_share(
     if checks is None:
         checks = json.loads(ANSWER_CHECKS.read_text())
     chosen = list(checks.items())[:limit]
-    settings = Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96)
+    settings = Settings(
+        data_dir=data_dir, llm_backend="local", llm_max_tokens=96, llm_seed=ANSWER_SEED
+    )
     model = build_chat_model(settings)
     await model.warm_up()  # the real tokenizer counts the prompt, as in the bot
     options: dict[str, Any] = {

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Seconds one answer may take, model retries included."
     )
     llm_threads: int = Field(default=0, ge=0, description="llama.cpp threads; 0 = all cores.")
+    llm_seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Sampling seed of every answer (the same prompt, the same answer); unset, "
+        "each answer samples anew.",
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

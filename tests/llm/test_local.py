@@ -140,6 +140,21 @@ async def test_other_gguf_files_are_offered_and_can_be_chosen(tmp_path: Path, gg
 
 
 @pytest.mark.local_model
+async def test_a_seed_makes_the_same_question_get_the_same_answer(
+    tmp_path: Path, gguf: Path
+) -> None:
+    story = ask("Write the first sentence of a story about a cat.")
+    seven = make_model(tmp_path, gguf, llm_seed=7)
+    first, again = await seven.complete(story), await seven.complete(story)
+    await seven.aclose()
+    eight = make_model(tmp_path, gguf, llm_seed=8)
+    other = await eight.complete(story)
+    await eight.aclose()
+    assert first == again
+    assert other != first, "another seed samples another answer"
+
+
+@pytest.mark.local_model
 async def test_a_prompt_longer_than_one_micro_batch_is_read_whole(model: LlamaCppChatModel) -> None:
     # PROMPT_READING reads prompts in 1,024-token micro-batches: the fact sits in the first one,
     # the question after the second.

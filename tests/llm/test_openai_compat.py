@@ -85,6 +85,15 @@ async def test_the_history_is_sent_as_given_with_the_configured_model(
     assert request["model"] == "fake-small"
     assert request["stream"] is True
     assert request["max_tokens"] == 100
+    assert "seed" not in request
+
+
+async def test_a_configured_seed_is_sent_with_every_request(server: FakeOpenAIServer) -> None:
+    model = make_model(server, llm_seed=7)
+    await model.complete(QUESTION)
+    await model.complete(QUESTION)
+    await model.aclose()
+    assert [request["seed"] for request in server.requests] == [7, 7]
 
 
 async def test_a_chosen_model_is_used_and_an_empty_setting_means_gpt_4o_mini(

@@ -86,6 +86,7 @@ class LlamaCppChatModel(ChatModel):
         self.context_tokens = settings.llm_context_tokens
         self.max_reply_tokens = settings.llm_max_tokens
         self._threads = settings.llm_threads or os.cpu_count() or 1
+        self._seed = settings.llm_seed
         self._lock = asyncio.Lock()
         # The asyncio lock orders the chats; this one guards the llama.cpp objects themselves
         # in case a cancelled consumer lets the next one start before the last token is out.
@@ -229,7 +230,10 @@ class LlamaCppChatModel(ChatModel):
         with self._thread_lock:
             try:
                 chunks = llama.create_chat_completion(
-                    messages=messages, stream=True, max_tokens=self.max_reply_tokens
+                    messages=messages,
+                    stream=True,
+                    max_tokens=self.max_reply_tokens,
+                    seed=self._seed,  # None: llama-cpp-python draws the next seed from the last
                 )
                 try:
                     for chunk in chunks:

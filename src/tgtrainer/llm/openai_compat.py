@@ -60,6 +60,7 @@ class OpenAIChatModel(ChatModel):
         self.default_model = settings.llm_model or DEFAULT_MODEL
         self.context_tokens = settings.llm_context_tokens
         self.max_reply_tokens = settings.llm_max_tokens
+        self._seed = settings.llm_seed
         self._key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         base_url = settings.openai_base_url or OPENAI_URL
         # OpenAI wants the newer parameter (o-series refuse `max_tokens`); not every compatible
@@ -82,14 +83,17 @@ class OpenAIChatModel(ChatModel):
             # transform first, and builds a model object per streamed chunk: most of the bot's
             # CPU per message. The body is plain strings already, so it goes to the same endpoint
             # as it is, and chunks stay the JSON dicts they arrive as.
+            body: dict[str, Any] = {
+                "model": model or self.default_model,
+                "messages": [_message_param(message) for message in messages],
+                "stream": True,
+                self._max_tokens_field: self.max_reply_tokens,
+            }
+            if self._seed is not None:
+                body["seed"] = self._seed
             response = await self._client.post(
                 "/chat/completions",
-                body={
-                    "model": model or self.default_model,
-                    "messages": [_message_param(message) for message in messages],
-                    "stream": True,
-                    self._max_tokens_field: self.max_reply_tokens,
-                },
+                body=body,
                 cast_to=ChatCompletion,
                 stream=True,
                 stream_cls=AsyncStream[dict[str, Any]],
