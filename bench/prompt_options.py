@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 from pathlib import Path
 from typing import Any
 
 from bench.knowledge import RESULTS
-from bench.q8_copy import TEXTS, WINDOW, decode_rate, llama_perplexity, prompt_seconds, read_text
+from bench.q8_copy import TEXTS, WINDOW, decode_rate, llama_perplexity, read_text, taking_turns
 from tgtrainer.config import Settings
 from tgtrainer.llm.local import PROMPT_READING
 from tgtrainer.llm.weights import bundled_model_path
@@ -76,15 +75,7 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
         for tokens in corpus
         for start in range(0, len(tokens) - prompt_tokens, prompt_tokens)
     ]
-    for llama in models.values():
-        prompt_seconds(llama, head, bodies[-1])  # the system prompt evaluated, as after a turn
-    seconds: dict[str, list[float]] = {name: [] for name in models}
-    shuffle = random.Random(0)
-    for body in (bodies * rounds)[:rounds]:
-        order = list(models)
-        shuffle.shuffle(order)
-        for name in order:
-            seconds[name].append(prompt_seconds(models[name], head, body))
+    seconds = taking_turns(models, head, bodies, rounds)
     decode = {name: decode_rate(llama, head) for name, llama in models.items()}
     agree = total = 0
     for body in bodies[:4]:

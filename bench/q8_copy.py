@@ -103,6 +103,23 @@ def llama_perplexity(llama: Any, windows: list[list[int]]) -> float:
     return math.exp(total / count)
 
 
+def taking_turns(
+    models: dict[str, Any], head: list[int], bodies: list[list[int]], rounds: int
+) -> dict[str, list[float]]:
+    """`prompt_seconds` of each model for `rounds` bodies, the models in a shuffled order each
+    round so that the machine's changing speed falls on all alike."""
+    for llama in models.values():
+        prompt_seconds(llama, head, bodies[-1])  # the system prompt evaluated, as after a turn
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    shuffle = random.Random(0)
+    for body in (bodies * rounds)[:rounds]:
+        order = list(models)
+        shuffle.shuffle(order)
+        for name in order:
+            seconds[name].append(prompt_seconds(models[name], head, body))
+    return seconds
+
+
 def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
     files = {"published": published_model_path(data_dir), "q8_0 copy": bundled_model_path(data_dir)}
     models = {name: open_model(path) for name, path in files.items()}
@@ -114,15 +131,7 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
         for tokens in corpus
         for start in range(0, len(tokens) - prompt_tokens, prompt_tokens)
     ]
-    for llama in models.values():
-        prompt_seconds(llama, head, bodies[-1])  # the system prompt evaluated, as after a turn
-    seconds: dict[str, list[float]] = {name: [] for name in models}
-    shuffle = random.Random(0)
-    for body in (bodies * rounds)[:rounds]:
-        order = list(models)
-        shuffle.shuffle(order)
-        for name in order:
-            seconds[name].append(prompt_seconds(models[name], head, body))
+    seconds = taking_turns(models, head, bodies, rounds)
     decode = {name: decode_rate(llama, head) for name, llama in models.items()}
     for llama in models.values():
         llama.close()
