@@ -16,16 +16,20 @@ Printed and written to bench/results/prompt_options.json.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 from pathlib import Path
 from typing import Any
 
-from bench.knowledge import RESULTS
-from bench.q8_copy import TEXTS, WINDOW, decode_rate, llama_perplexity, read_text, taking_turns
-from tgtrainer.config import Settings
+from bench.q8_copy import (
+    command_line,
+    decode_rate,
+    llama_perplexity,
+    perplexity_windows,
+    prompts,
+    report,
+    taking_turns,
+)
 from tgtrainer.llm.local import PROMPT_READING
 from tgtrainer.llm.weights import bundled_model_path
 
@@ -68,13 +72,7 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
     path = bundled_model_path(data_dir)
     models = {"defaults": open_model(path, {}), "bot": open_model(path, PROMPT_READING)}
     tokenizer = models["defaults"]
-    head = tokenizer.tokenize(Settings(data_dir=data_dir).system_prompt.encode())
-    corpus = [tokenizer.tokenize(read_text(p).encode(), add_bos=False) for p in TEXTS]
-    bodies = [
-        tokens[start : start + prompt_tokens]
-        for tokens in corpus
-        for start in range(0, len(tokens) - prompt_tokens, prompt_tokens)
-    ]
+    head, corpus, bodies = prompts(tokenizer, data_dir, prompt_tokens)
     seconds = taking_turns(models, head, bodies, rounds)
     decode = {name: decode_rate(llama, head) for name, llama in models.items()}
     agree = total = 0
@@ -84,8 +82,7 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
         total += max(len(ours), len(theirs))
     for llama in models.values():
         llama.close()
-    windows = [tokens[start : start + WINDOW] for tokens in corpus for start in (0, WINDOW)]
-    windows = [w for w in windows if len(w) == WINDOW]
+    windows = perplexity_windows(corpus)
     options = {"defaults": {}, "bot": PROMPT_READING}
     ratios = [d / b for d, b in zip(seconds["defaults"], seconds["bot"], strict=True)]
     results: dict[str, Any] = {
@@ -103,16 +100,10 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
         "greedy_tokens_agreeing": f"{agree}/{total}",
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
-    print(json.dumps(results, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "prompt_options.json").write_text(json.dumps(results, indent=2))
+    report(results, "prompt_options.json")
     return results
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--prompt-tokens", type=int, default=520)
-    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where the model is")
-    arguments = parser.parse_args()
+    arguments = command_line(__doc__)
     main(arguments.rounds, arguments.prompt_tokens, arguments.data_dir)

@@ -103,6 +103,41 @@ def llama_perplexity(llama: Any, windows: list[list[int]]) -> float:
     return math.exp(total / count)
 
 
+def prompts(
+    tokenizer: Any, data_dir: Path, prompt_tokens: int
+) -> tuple[list[int], list[list[int]], list[list[int]]]:
+    """The system prompt's tokens, each text's tokens, and the texts cut into prompt bodies."""
+    head = tokenizer.tokenize(Settings(data_dir=data_dir).system_prompt.encode())
+    corpus = [tokenizer.tokenize(read_text(p).encode(), add_bos=False) for p in TEXTS]
+    bodies = [
+        tokens[start : start + prompt_tokens]
+        for tokens in corpus
+        for start in range(0, len(tokens) - prompt_tokens, prompt_tokens)
+    ]
+    return head, corpus, bodies
+
+
+def perplexity_windows(corpus: list[list[int]]) -> list[list[int]]:
+    """The first two whole WINDOW-token windows of each text."""
+    windows = [tokens[start : start + WINDOW] for tokens in corpus for start in (0, WINDOW)]
+    return [window for window in windows if len(window) == WINDOW]
+
+
+def report(results: dict[str, Any], file_name: str) -> None:
+    print(json.dumps(results, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / file_name).write_text(json.dumps(results, indent=2))
+
+
+def command_line(doc: str | None) -> argparse.Namespace:
+    """The options both prompt benchmarks take."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--prompt-tokens", type=int, default=520)
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where the model is")
+    return parser.parse_args()
+
+
 def taking_turns(
     models: dict[str, Any], head: list[int], bodies: list[list[int]], rounds: int
 ) -> dict[str, list[float]]:
@@ -124,19 +159,12 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
     files = {"published": published_model_path(data_dir), "q8_0 copy": bundled_model_path(data_dir)}
     models = {name: open_model(path) for name, path in files.items()}
     tokenizer = models["published"]
-    head = tokenizer.tokenize(Settings(data_dir=data_dir).system_prompt.encode())
-    corpus = [tokenizer.tokenize(read_text(p).encode(), add_bos=False) for p in TEXTS]
-    bodies = [
-        tokens[start : start + prompt_tokens]
-        for tokens in corpus
-        for start in range(0, len(tokens) - prompt_tokens, prompt_tokens)
-    ]
+    head, corpus, bodies = prompts(tokenizer, data_dir, prompt_tokens)
     seconds = taking_turns(models, head, bodies, rounds)
     decode = {name: decode_rate(llama, head) for name, llama in models.items()}
     for llama in models.values():
         llama.close()
-    windows = [tokens[start : start + WINDOW] for tokens in corpus for start in (0, WINDOW)]
-    windows = [w for w in windows if len(w) == WINDOW]
+    windows = perplexity_windows(corpus)
     ratios = [p / q for p, q in zip(seconds["published"], seconds["q8_0 copy"], strict=True)]
     results: dict[str, Any] = {
         "rounds": rounds,
@@ -150,16 +178,10 @@ def main(rounds: int, prompt_tokens: int, data_dir: Path) -> dict[str, Any]:
         "file_mb": {name: round(path.stat().st_size / 1e6) for name, path in files.items()},
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
-    print(json.dumps(results, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "q8_copy.json").write_text(json.dumps(results, indent=2))
+    report(results, "q8_copy.json")
     return results
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--prompt-tokens", type=int, default=520)
-    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where the model is")
-    arguments = parser.parse_args()
+    arguments = command_line(__doc__)
     main(arguments.rounds, arguments.prompt_tokens, arguments.data_dir)
