@@ -78,6 +78,7 @@ bench-voice: install
 
 bench-answers: install $(THIRD_PARTY_DOCS)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.answers_heldout
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.answers_conversation
 
 bench-training: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.training

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,34 +44,39 @@ WAYS: dict[str, dict[str, Any]] = {
 }
 
 
-async def main(limit: int | None, model_dir: Path) -> dict[str, Any]:
-    evaluation = json.loads(CHECKS.read_text("utf-8"))
-    checks = {item["question"]: item["accepted"] for item in evaluation["checks"]}
+@contextlib.asynccontextmanager
+async def learned_library(folder: Path, documents: dict[str, list[str]]) -> AsyncIterator[Library]:
+    """The held-out manuals learned into one library in `folder`, as the bot learns them."""
     embedder = LocalEmbedder()
     await embedder.warm_up()
-    results: dict[str, Any] = {"questions": len(checks) if limit is None else limit}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        database = Database(folder / "library.sqlite3")
+    with Database(folder / "library.sqlite3") as database:
         library = Library(
             Settings(data_dir=folder, max_document_pages=1000), KnowledgeStore(database), embedder
         )
-        started = time.perf_counter()
-        for files in evaluation["documents"].values():
+        for files in documents.values():
             for name in files:
                 path = unpacked(Path(name), folder)
                 await library.learn_file(path, admit(path.name, None, None), GLOBAL_SCOPE)
-        results["learn_seconds"] = round(time.perf_counter() - started, 1)
-        for way, options in WAYS.items():
-            figures = await answer_share(library, model_dir, limit, checks, **options)
-            results[way] = figures
-            print(
-                f"{way}: {figures['right']}/{figures['questions']} right; first piece p50"
-                f" {figures['first_piece_s']['p50']} s, p95 {figures['first_piece_s']['p95']} s;"
-                f" prompt p50 {figures['prompt_tokens']['p50']} tokens",
-                flush=True,
-            )
-        database.close()
+        yield library
+
+
+async def main(limit: int | None, model_dir: Path) -> dict[str, Any]:
+    evaluation = json.loads(CHECKS.read_text("utf-8"))
+    checks = {item["question"]: item["accepted"] for item in evaluation["checks"]}
+    results: dict[str, Any] = {"questions": len(checks) if limit is None else limit}
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        async with learned_library(Path(tmp), evaluation["documents"]) as library:
+            results["learn_seconds"] = round(time.perf_counter() - started, 1)
+            for way, options in WAYS.items():
+                figures = await answer_share(library, model_dir, limit, checks, **options)
+                results[way] = figures
+                print(
+                    f"{way}: {figures['right']}/{figures['questions']} right; first piece p50"
+                    f" {figures['first_piece_s']['p50']} s, p95 {figures['first_piece_s']['p95']}"
+                    f" s; prompt p50 {figures['prompt_tokens']['p50']} tokens",
+                    flush=True,
+                )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "answers_heldout.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return results

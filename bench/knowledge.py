@@ -126,13 +126,12 @@ async def answer_share(
     for question, accepted in chosen:
         asked = time.perf_counter()
         grounding = await grounder.ground(
-            ChatRef(1, "private"),
-            UserRef(1, "bench"),
-            question,
-            settings.system_prompt,
-            model.count_tokens,
+            ChatRef(1, "private"), UserRef(1, "bench"), question, model.count_tokens
         )
-        messages = [ChatMessage("system", grounding.system_prompt), ChatMessage("user", question)]
+        messages = [
+            ChatMessage("system", grounding.system_prompt(settings.system_prompt)),
+            ChatMessage("user", grounding.question(question)),
+        ]
         prompt_tokens.append(sum(model.count_tokens(m.content) + 4 for m in messages))
         pieces: list[str] = []
         async for piece in model.stream(messages):

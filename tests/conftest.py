@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tgtrainer.core.grounding import QUESTION_LABEL
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.environment import fake_model_environment
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
@@ -21,13 +22,28 @@ from tgtrainer.testing.openai_wire import message_text
 
 BOT_TOKEN = "123456:sandbox-secret-token"
 BOT_USERNAME = "tgtrainer_bot"
+LOG_TAIL = 20_000  # characters of a bot's log shown under a failed test
 SCRIPTS: dict[str, str] = {}
-"""Replies the fake model gives to exact user messages; anything else is echoed."""
+"""Replies the fake model gives to exact questions (after any passages); anything else is
+echoed."""
 
 
 def scripted_reply(messages: list[dict[str, Any]], model: str) -> str:
     last = message_text(messages[-1]["content"])  # a message with a picture: its text part
-    return SCRIPTS.get(last, f"You said: {last}")
+    question = last.rpartition(f"\n\n{QUESTION_LABEL}")[2]  # after any passages
+    return SCRIPTS.get(question, f"You said: {question}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test shows the end of the log of each bot process it used: the log's folder is
+    gone by the time anyone reads the failure."""
+    report = yield
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, BotProcess):
+                report.sections.append((f"{name}: the bot's log (end)", value.log()[-LOG_TAIL:]))
+    return report
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import pytest
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.assistant import MAX_SYSTEM_PROMPT_CHARS, SystemPromptTooLongError
-from tgtrainer.core.grounding import Grounder
+from tgtrainer.core.grounding import GENERAL_KNOWLEDGE, QUESTION_LABEL, Grounder
 from tgtrainer.knowledge.types import Passage
 from tgtrainer.llm import ChatMessage
 from tgtrainer.storage import ConversationStore, Database
@@ -165,8 +165,9 @@ async def test_a_turn_is_grounded_once_by_its_one_grounder(
     pieces = [piece async for piece in turn.stream()]  # prepared already: no second search
     assert retriever.searches == [["user:1", "global"]]
     assert turn.grounding is not None and turn.grounding.notice is not None
-    assert "general knowledge" in model.prompts[-1][0].content
-    assert "".join(pieces).strip() == "echo hello"
+    asked = f"{GENERAL_KNOWLEDGE}\n\n{QUESTION_LABEL}hello"
+    assert model.prompts[-1][-1].content == asked
+    assert "".join(pieces).strip() == f"echo {asked}"
     turn.finish([1001])  # no sources store: nothing to remember, nothing fails
 
 

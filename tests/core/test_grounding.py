@@ -11,8 +11,10 @@ from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
 from tgtrainer.core.excerpts import ELLIPSIS, clear_leaders, excerpt, query_words
 from tgtrainer.core.grounding import (
+    GENERAL_KNOWLEDGE,
     INSTRUCTIONS,
     NOTHING_FOUND,
+    QUESTION_LABEL,
     Grounder,
     scopes_for,
     teaching_scope,
@@ -82,10 +84,11 @@ async def test_passages_reach_the_prompt_and_sources_follow_the_answer(
     assistant, library = parts
     await library.learn_text("The ferry to Vellmar leaves at 6:40 from pier 9.", "ferry", "user:1")
     shown = await answer(assistant, ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", 1)
-    system = model.prompts[-1][0].content
-    assert system.startswith("Be helpful.")
-    assert "[1] (ferry)\nThe ferry to Vellmar leaves at 6:40 from pier 9." in system
-    assert "cite" in system
+    system, asked = model.prompts[-1][0], model.prompts[-1][-1]
+    assert system.content == f"Be helpful.\n\n{INSTRUCTIONS}"
+    assert asked.role == "user"
+    assert asked.content.startswith("[1] (ferry)\nThe ferry to Vellmar leaves at 6:40 from pier 9.")
+    assert asked.content.endswith(f"{QUESTION_LABEL}When does the ferry to Vellmar leave?")
     assert shown.endswith("**Sources:**\n[1] ferry")
     assert [p.document for p in LastSourcesStore(database).get(ANN_CHAT.id)] == ["ferry"]
 
@@ -97,8 +100,9 @@ async def test_no_relevant_passage_gives_the_general_knowledge_notice(
     await library.learn_text("Tulips bloom in spring.", "tulips", "user:1")
     shown = await answer(assistant, ANN_CHAT, ANN, "Explain quantum chromodynamics", 1)
     assert shown.startswith(NOTHING_FOUND)
-    assert "general knowledge" in model.prompts[-1][0].content
-    assert "Tulips" not in model.prompts[-1][0].content
+    assert model.prompts[-1][0].content == f"Be helpful.\n\n{INSTRUCTIONS}"
+    assert model.prompts[-1][-1].content.startswith(GENERAL_KNOWLEDGE)
+    assert "Tulips" not in str(model.prompts[-1])
 
 
 async def test_chats_without_documents_are_answered_as_before(
@@ -107,7 +111,7 @@ async def test_chats_without_documents_are_answered_as_before(
     assistant, _ = parts
     shown = await answer(assistant, BOB_CHAT, BOB, "hello", 1)
     assert shown.strip() == "echo hello"
-    assert model.prompts[-1][0].content == "Be helpful."
+    assert [m.content for m in model.prompts[-1]] == ["Be helpful.", "hello"]
 
 
 async def test_another_users_private_passages_never_reach_the_prompt(
@@ -129,9 +133,26 @@ async def test_passages_are_kept_within_the_token_budget(
     for n in range(6):
         await library.learn_text(f"Harbour fact {n}: " + "harbour boats " * 100, f"h{n}", "user:1")
     await answer(assistant, ANN_CHAT, ANN, "harbour boats", 1)
-    system = model.prompts[-1][0].content
-    assert model.count_tokens(system) <= 400
-    assert "[1]" in system
+    asked = model.prompts[-1][-1].content
+    assert model.count_tokens(asked) <= 400 + model.count_tokens(QUESTION_LABEL + "harbour boats")
+    assert "[1]" in asked and "[2]" in asked
+
+
+async def test_a_follow_up_question_leaves_the_earlier_turns_as_they_were(
+    parts: tuple[Assistant, Library], model: ScriptedChatModel
+) -> None:
+    """What a local model has read of the conversation stays valid: only the new turn differs."""
+    assistant, library = parts
+    await library.learn_text("The ferry to Vellmar leaves at 6:40 from pier 9.", "ferry", "user:1")
+    await library.learn_text("The bus to Kassel leaves at 7:15 from stop B.", "bus", "user:1")
+    await answer(assistant, ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", 1)
+    first = model.prompts[-1]
+    await answer(assistant, ANN_CHAT, ANN, "And the bus to Kassel?", 2)
+    second = model.prompts[-1]
+    assert second[0] == first[0]  # the system prompt
+    assert second[1].content == "When does the ferry to Vellmar leave?"  # no passages left in it
+    assert second[-1].content.startswith("[1] (bus)")
+    assert [m.role for m in second] == ["system", "user", "assistant", "user"]
 
 
 def words(text: str) -> int:
@@ -203,10 +224,10 @@ async def test_the_prompt_gets_the_sentences_around_the_hit_and_sources_the_whol
     assert "number 12 talks" in one_chunk and "ferry" in one_chunk
     await library.learn_text(one_chunk, "ferry", "user:1")
     grounding = await grounder.ground(
-        ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", "Be helpful.", model.count_tokens
+        ANN_CHAT, ANN, "When does the ferry to Vellmar leave?", model.count_tokens
     )
-    prompt = grounding.system_prompt
-    assert prompt.startswith(f"Be helpful.\n\n{INSTRUCTIONS}\n\n[1] (ferry")  # a stable prefix
+    prompt = grounding.question("When does the ferry to Vellmar leave?")
+    assert prompt.startswith("[1] (ferry")
     assert "The ferry to Vellmar leaves at 6:40 from pier 9." in prompt
     assert "number 12 talks" not in prompt
     assert [p.text for p in grounding.passages] == [one_chunk]

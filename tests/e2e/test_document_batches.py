@@ -172,5 +172,5 @@ async def test_a_caption_on_an_album_is_answered_once_all_are_learned(
     assert messages[0]["text"].startswith("Learned 2 of 2 documents:")
     asked = [r for r in fake_openai.requests if "Lindqvist kitchen" in str(r["messages"][-1])]
     assert asked, "the caption's question never reached the model"
-    system = str(asked[-1]["messages"][0]["content"])
-    assert "west wing of Lindqvist hall holds the kitchen" in system
+    question = str(asked[-1]["messages"][-1]["content"])
+    assert "west wing of Lindqvist hall holds the kitchen" in question

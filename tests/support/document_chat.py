@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import BotProcess, running_bot
+from tgtrainer.core.grounding import QUESTION_LABEL
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
@@ -73,7 +74,11 @@ async def ask(client: SandboxClient, chat_id: int, text: str, **kwargs: Any) -> 
 
 
 def prompt_for(fake: FakeOpenAIServer, question: str) -> str:
-    """The system message the model got with `question`."""
-    matching = [r for r in fake.requests if r["messages"][-1]["content"] == question]
+    """The message the model got `question` in: the passages, then the question."""
+    matching = [
+        r
+        for r in fake.requests
+        if str(r["messages"][-1]["content"]).rpartition(QUESTION_LABEL)[2] == question
+    ]
     assert matching, f"the model never got {question!r}"
-    return str(matching[-1]["messages"][0]["content"])
+    return str(matching[-1]["messages"][-1]["content"])

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 NOTHING_FOUND = "_I have nothing on that in my documents; this answer is from general knowledge._"
 INSTRUCTIONS = (
-    "Below are numbered passages from documents the user gave you. Answer from them when they "
-    "help, and cite the passages you use by their number, like [1] or [2]. If they do not hold "
-    "the answer, say so and answer from general knowledge."
+    "The user's question may come after numbered passages from documents the user gave you. "
+    "Answer from them when they help, and cite the passages you use by their number, like [1] "
+    "or [2]. If they do not hold the answer, say so and answer from general knowledge."
 )
 GENERAL_KNOWLEDGE = (
     "The user's documents hold nothing on this question: say so briefly and answer from "
@@ -33,6 +33,7 @@ PASSAGE_TOKENS = 120
 """The most a passage puts in the prompt: the sentences around the hit (see `core.excerpts`)."""
 SCORE_GAP = 0.2
 """Passages scoring this much below the best ranked one stay out of the prompt."""
+QUESTION_LABEL = "Question: "
 
 
 class Retriever(Protocol):
@@ -55,9 +56,21 @@ def teaching_scope(chat: ChatRef, user: UserRef) -> str:
 
 @dataclass(slots=True)
 class Grounding:
-    system_prompt: str
+    """What the chat's documents add to one question. While the chat has documents, the
+    instructions end the system prompt (the same every turn); `context` goes before the
+    question in the user's message: the numbered passages, or a note that there were none."""
+
+    context: str | None = None
     passages: list[Passage] = field(default_factory=list)
     notice: str | None = None  # shown above the answer when the documents had nothing
+
+    def system_prompt(self, base: str) -> str:
+        """`base` with the instructions when the chat has documents."""
+        return base if self.context is None else f"{base}\n\n{INSTRUCTIONS}"
+
+    def question(self, text: str) -> str:
+        """The question as the model reads it: after the context, when there is one."""
+        return text if self.context is None else f"{self.context}\n\n{QUESTION_LABEL}{text}"
 
 
 class Grounder:
@@ -88,29 +101,29 @@ class Grounder:
         chat: ChatRef,
         user: UserRef,
         question: str,
-        system_prompt: str,
         count_tokens: Callable[[str], int],
         budget_tokens: int | None = None,
     ) -> Grounding:
-        """The system prompt with the relevant passages, numbered, within the token budget.
+        """The relevant passages, numbered, within the token budget.
 
-        The system prompt and the instructions come first and never change between turns, so
-        a local model keeps them evaluated; each passage brings only the sentences around the
-        hit, and none when the best ranked one is clearly better. `passages` are whole."""
+        They go with the question, not in the system prompt: the system prompt and the
+        conversation before this question stay the same from turn to turn, so a local model
+        keeps them evaluated and reads only the new turn. Each passage brings only the
+        sentences around the hit, and none when the best ranked one is clearly better.
+        `passages` are whole."""
         scopes = scopes_for(chat, user)
         if not self.retriever.has_documents(scopes):
-            return Grounding(system_prompt)
+            return Grounding()
         try:
             found = await self.retriever.search(question, scopes, self._top_k)
         except Exception:  # retrieval is a bonus: the chat still answers without it
             log.exception("chat %s: retrieval failed; answering without documents", chat.id)
-            return Grounding(system_prompt)
+            return Grounding()
         relevant = clear_leaders([p for p in found if p.score >= self._min_score], self._score_gap)
         if not relevant:
-            return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
-        budget = min(self._budget, budget_tokens or self._budget)
-        header = f"{system_prompt}\n\n{INSTRUCTIONS}"
-        used = count_tokens(header)
+            return Grounding(GENERAL_KNOWLEDGE, notice=NOTHING_FOUND)
+        budget = min(self._budget, self._budget if budget_tokens is None else budget_tokens)
+        used = 0
         kept: list[Passage] = []
         blocks: list[str] = []
         for passage in relevant:
@@ -123,8 +136,8 @@ class Grounder:
             blocks.append(block)
             used += cost
         if not kept:
-            return Grounding(f"{system_prompt}\n\n{GENERAL_KNOWLEDGE}", notice=NOTHING_FOUND)
-        return Grounding(header + "\n\n" + "\n\n".join(blocks), kept)
+            return Grounding(GENERAL_KNOWLEDGE, notice=NOTHING_FOUND)
+        return Grounding("\n\n".join(blocks), kept)
 
     def remember(self, chat: ChatRef, grounding: Grounding) -> None:
         """The answer grounded in `grounding` was sent in `chat`: its passages are the chat's

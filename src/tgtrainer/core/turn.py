@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
-from tgtrainer.core.context import fit_to_context
-from tgtrainer.core.grounding import Grounder, Grounding, source_list
+from tgtrainer.core.context import PER_MESSAGE_OVERHEAD, fit_to_context
+from tgtrainer.core.grounding import INSTRUCTIONS, Grounder, Grounding, source_list
 from tgtrainer.core.photos import Photos, Picture, without_pictures
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
@@ -57,7 +57,9 @@ class Turn:
         self._history = history
         self._system_prompt = system_prompt
         self._budget = model.context_tokens - model.max_reply_tokens
-        self.prompt = fit_to_context(system_prompt, history, model.count_tokens, self._budget)
+        self._grounder = grounder
+        self.grounding: Grounding | None = None
+        self.prompt = self._fitted_prompt()
         self._chat_model = model_name
         self._photos = photos
         self._picture = picture
@@ -66,8 +68,6 @@ class Turn:
         # the model's name, once it has answered (an adapter's base is the backend's default)
         self.answered_by: str | None = None if adapter is not None else self.model_name
         self.text = ""
-        self._grounder = grounder
-        self.grounding: Grounding | None = None
         self.picture_notice: str | None = None  # the model refused the picture: said once
 
     def _model_for_prompt(self) -> str | None:
@@ -81,12 +81,27 @@ class Turn:
         if self._grounder is None or self.grounding is not None:
             return
         count = self._model.count_tokens
-        # Passages get at most half the prompt: the conversation keeps the rest.
-        grounding = await self._grounder.ground(
-            self._chat, self._user, self._question, self._system_prompt, count, self._budget // 2
+        # Passages get at most half the prompt, and never crowd out the question itself.
+        asked = count(f"{self._system_prompt}\n\n{INSTRUCTIONS}") + PER_MESSAGE_OVERHEAD
+        if self._history:
+            asked += count(self._history[-1].content) + PER_MESSAGE_OVERHEAD
+        budget = max(0, min(self._budget // 2, self._budget - asked))
+        self.grounding = await self._grounder.ground(
+            self._chat, self._user, self._question, count, budget
         )
-        self.prompt = fit_to_context(grounding.system_prompt, self._history, count, self._budget)
-        self.grounding = grounding
+        self.prompt = self._fitted_prompt()
+
+    def _fitted_prompt(self) -> list[ChatMessage]:
+        """The system prompt and the newest history that fit; once grounded, the instructions
+        end the system prompt and the passages come before the newest message (the question)."""
+        grounding = self.grounding or Grounding()
+        history = self._history
+        if history:
+            *before, question = history
+            content = grounding.question(question.content)
+            history = [*before, ChatMessage(question.role, content, question.images)]
+        system = grounding.system_prompt(self._system_prompt)
+        return fit_to_context(system, history, self._model.count_tokens, self._budget)
 
     def _drop_pictures(self) -> None:
         """The model refused the pictures: the prompt keeps their text only, and goes to the
@@ -95,8 +110,7 @@ class Turn:
         self._photos.refused(self.model_name)
         self._answer_without_picture()
         self._history = without_pictures(self._history)
-        system = self.grounding.system_prompt if self.grounding else self._system_prompt
-        self.prompt = fit_to_context(system, self._history, self._model.count_tokens, self._budget)
+        self.prompt = self._fitted_prompt()
         self.model_name = self.answered_by = self._chat_model
 
     def _answer_without_picture(self) -> None:
