@@ -27,8 +27,9 @@ async def test_cancel_stops_a_slow_answer_at_once_and_says_so(
     fake_openai.chunk_delay = WORD_SECONDS
     try:
         after = await seq(client)
+        asked = len(fake_openai.requests)
         await client.send_text(chat_id, "Tell me a long story.")
-        await model_got(fake_openai, "Tell me a long story.")
+        await model_got(fake_openai, "Tell me a long story.", asked)
         await asyncio.sleep(0.6)  # a few words streamed
         asked = time.monotonic()
         await client.send_text(chat_id, "/cancel")
@@ -55,8 +56,9 @@ async def test_cancel_in_a_group_stops_only_its_own_users_answer(
     group, asker, other = -chat_id, chat_id, chat_id + 500_000
     fake_openai.hang_next(600)
     after = await seq(client)
+    asked = len(fake_openai.requests)
     await client.send_text(group, "@tgtrainer_bot hello?", user_id=asker)
-    await model_got(fake_openai, "hello?")
+    await model_got(fake_openai, "hello?", asked)
     await client.send_text(group, "/cancel", user_id=other)
     refused = await texts_until(client, group, after, NOTHING_TO_CANCEL)
     assert CANCELLED not in refused  # another user's /cancel stops nothing of the asker's

@@ -19,9 +19,12 @@ async def test_a_slow_chat_answers_in_order_and_holds_up_no_other_chat(
     slow_chat, quick_chat = chat_id, chat_id + 50_000
     after = (await client.events(after=0, timeout=0))["last_seq"]
     fake_openai.hang_next(SLOW)
+    asked = len(fake_openai.requests)
     await client.send_text(slow_chat, "first")
     await client.send_text(slow_chat, "second")
-    await model_got(fake_openai, "first")  # the slow chat's first request is the one that hangs
+    await model_got(
+        fake_openai, "first", asked
+    )  # the slow chat's first request is the one that hangs
     await client.send_text(quick_chat, "quick")
     quick = await client.wait_for_bot_messages(
         quick_chat, after_seq=after, until=lambda fresh: len(fresh) >= 1, timeout=30

@@ -77,8 +77,9 @@ async def test_sigterm_mid_reply_finishes_the_reply_and_nothing_is_answered_twic
     after = (await client.events(after=0, timeout=0))["last_seq"]
     fake_openai.chunk_delay = 0.05
     try:
+        asked = len(fake_openai.requests)
         await client.send_text(chat_id, "Take your time.")
-        await model_got(fake_openai, "Take your time.", timeout=TIMEOUT)  # it has started
+        await model_got(fake_openai, "Take your time.", asked, timeout=TIMEOUT)  # it has started
         assert await asyncio.to_thread(bot_process.stop, signal.SIGTERM) == 0
     finally:
         fake_openai.chunk_delay = 0.0

@@ -24,8 +24,9 @@ def test_sigterm_with_a_hung_model_exits_in_seconds_and_tells_the_user(
     async def ask_and_wait_for_the_model() -> int:
         async with SandboxClient(sandbox_server.url) as client:
             after = await seq(client)
+            asked = len(fake_openai.requests)
             await client.send_text(chat_id, "Will you answer before you stop?")
-            await model_got(fake_openai, "Will you answer before you stop?")
+            await model_got(fake_openai, "Will you answer before you stop?", asked)
             return after
 
     async def the_replies(after: int) -> list[dict[str, Any]]:

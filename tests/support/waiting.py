@@ -23,9 +23,11 @@ async def replies(
     )
 
 
-async def model_got(fake: FakeOpenAIServer, text: str, timeout: float = 10) -> None:
-    """Wait until the fake model has received `text` as the newest message."""
+async def model_got(fake: FakeOpenAIServer, text: str, after: int, timeout: float = 10) -> None:
+    """Wait until the fake model has received `text` as the newest message in a request after
+    its first `after` ones (take `len(fake.requests)` before sending: the server is shared, and
+    an earlier test may have sent the same words)."""
     deadline = time.monotonic() + timeout
-    while not any(r["messages"][-1]["content"] == text for r in fake.requests):
+    while not any(r["messages"][-1]["content"] == text for r in fake.requests[after:]):
         assert time.monotonic() < deadline, f"the model never got {text!r}"
         await asyncio.sleep(0.05)
