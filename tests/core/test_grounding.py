@@ -9,6 +9,7 @@ import pytest
 
 from tgtrainer.config import Settings
 from tgtrainer.core import Assistant, ChatRef, UserRef
+from tgtrainer.core.context import PER_MESSAGE_OVERHEAD, TRUNCATION_MARK
 from tgtrainer.core.excerpts import ELLIPSIS, clear_leaders, excerpt, query_words
 from tgtrainer.core.grounding import (
     GENERAL_KNOWLEDGE,
@@ -153,6 +154,27 @@ async def test_a_follow_up_question_leaves_the_earlier_turns_as_they_were(
     assert second[1].content == "When does the ferry to Vellmar leave?"  # no passages left in it
     assert second[-1].content.startswith("[1] (bus)")
     assert [m.role for m in second] == ["system", "user", "assistant", "user"]
+
+
+async def test_passages_take_only_the_room_a_long_question_leaves(
+    tmp_path: Path, database: Database
+) -> None:
+    """Nothing is cut mid-way: the question stays whole, and so do the passages that fit."""
+    model = ScriptedChatModel(echo, context_tokens=564)  # a 500-token prompt budget
+    settings = Settings(data_dir=tmp_path, system_prompt="Be helpful.")
+    library = Library(settings, KnowledgeStore(database), HashingEmbedder())
+    grounder = Grounder(library, top_k=3, min_score=0.0, budget_tokens=400)
+    assistant = Assistant(settings, ConversationStore(database), model, grounder)
+    await library.learn_text("The ferry to Vellmar leaves at 6:40 from pier 9.", "ferry", "user:1")
+    for n in range(4):
+        await library.learn_text(f"Ferry note {n}: " + "ferry timetable " * 60, f"f{n}", "user:1")
+    question = ("When does the ferry to Vellmar leave? " + "I ask because " * 80).strip()
+    await answer(assistant, ANN_CHAT, ANN, question, 1)
+    prompt = model.prompts[-1]
+    assert prompt[-1].content.endswith(question)
+    assert "[1] (" in prompt[-1].content
+    assert not any(TRUNCATION_MARK in message.content for message in prompt)
+    assert sum(model.count_tokens(m.content) + PER_MESSAGE_OVERHEAD for m in prompt) <= 500
 
 
 def words(text: str) -> int:
