@@ -30,12 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.answers_heldout import CHECKS, learned_library
-from bench.knowledge import ANSWER_SEED, RESULTS, percentile
-from tgtrainer.config import Settings
+from bench.knowledge import RESULTS, answering_settings, grounder_like_the_bot, percentile
 from tgtrainer.core import ChatRef, UserRef
 from tgtrainer.core.context import fit_to_context
 from tgtrainer.core.grounding import Grounder, Grounding
-from tgtrainer.knowledge.library import Library
 from tgtrainer.llm import ChatMessage, ChatModel
 from tgtrainer.llm.factory import build_chat_model
 from tgtrainer.llm.weights import bundled_model_path
@@ -139,9 +137,7 @@ async def main(turns: int | None, model_dir: Path) -> dict[str, Any]:
     by_manual: dict[str, list[dict[str, Any]]] = {}
     for check in evaluation["checks"]:
         by_manual.setdefault(check["format"], []).append(check)
-    settings = Settings(
-        data_dir=model_dir, llm_backend="local", llm_max_tokens=96, llm_seed=ANSWER_SEED
-    )
+    settings = answering_settings(model_dir)
     model = build_chat_model(settings)
     await model.warm_up()
     chats: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in LAYOUTS}
@@ -183,19 +179,12 @@ async def main(turns: int | None, model_dir: Path) -> dict[str, Any]:
     return results
 
 
-def grounder_like_the_bot(library: Library, settings: Settings) -> Grounder:
-    return Grounder(
-        library,
-        top_k=settings.retrieval_top_k,
-        min_score=settings.retrieval_min_score,
-        budget_tokens=settings.knowledge_context_tokens,
-    )
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=None, help="only the first N of each chat")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where the model is")
     arguments = parser.parse_args()
+    if arguments.turns is not None and arguments.turns < 2:
+        parser.error("--turns: at least 2 (the figures are for the turns after the first)")
     bundled_model_path(arguments.data_dir)  # joined once, outside every timing
     asyncio.run(main(arguments.turns, arguments.data_dir))

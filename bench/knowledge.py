@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from tgtrainer.config import Settings
+from tgtrainer.core.grounding import Grounder
 from tgtrainer.knowledge.chunking import chunk_sections
 from tgtrainer.knowledge.embedder import Embedder, Vectors, normalise
 from tgtrainer.knowledge.extract import admit
@@ -87,6 +88,22 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[max(int(len(ordered) * share + 0.5) - 1, 0)]
 
 
+def answering_settings(data_dir: Path) -> Settings:
+    """The bot's settings for the bundled local model, with short answers sampled with the seed
+    ANSWER_SEED, so that runs compare prompts, not sampling paths."""
+    return Settings(data_dir=data_dir, llm_backend="local", llm_max_tokens=96, llm_seed=ANSWER_SEED)
+
+
+def grounder_like_the_bot(library: Library, settings: Settings, **options: Any) -> Grounder:
+    """A grounder configured as the bot's, but for `options` (top_k, passage_tokens...)."""
+    bots: dict[str, Any] = {
+        "top_k": settings.retrieval_top_k,
+        "min_score": settings.retrieval_min_score,
+        "budget_tokens": settings.knowledge_context_tokens,
+    }
+    return Grounder(library, **(bots | options))
+
+
 async def answer_share(
     library: Library,
     data_dir: Path,
@@ -101,24 +118,16 @@ async def answer_share(
     the bot's, but for `grounder_options` (top_k, passage_tokens, score_gap...). Every answer is
     sampled with the seed ANSWER_SEED, so that runs compare prompts, not sampling paths."""
     from tgtrainer.core import ChatRef, UserRef
-    from tgtrainer.core.grounding import Grounder
     from tgtrainer.llm import ChatMessage
     from tgtrainer.llm.factory import build_chat_model
 
     if checks is None:
         checks = json.loads(ANSWER_CHECKS.read_text())
     chosen = list(checks.items())[:limit]
-    settings = Settings(
-        data_dir=data_dir, llm_backend="local", llm_max_tokens=96, llm_seed=ANSWER_SEED
-    )
+    settings = answering_settings(data_dir)
     model = build_chat_model(settings)
     await model.warm_up()  # the real tokenizer counts the prompt, as in the bot
-    options: dict[str, Any] = {
-        "top_k": settings.retrieval_top_k,
-        "min_score": settings.retrieval_min_score,
-        "budget_tokens": settings.knowledge_context_tokens,
-    }
-    grounder = Grounder(library, **(options | grounder_options))
+    grounder = grounder_like_the_bot(library, settings, **grounder_options)
     right, answers = 0, []
     first_pieces: list[float] = []
     prompt_tokens: list[int] = []

@@ -28,9 +28,13 @@ SCRIPTS: dict[str, str] = {}
 echoed."""
 
 
+def asked(content: str) -> str:
+    """The user's question in the text of the message the model got: after any passages."""
+    return content.rpartition(f"\n\n{QUESTION_LABEL}")[2]
+
+
 def scripted_reply(messages: list[dict[str, Any]], model: str) -> str:
-    last = message_text(messages[-1]["content"])  # a message with a picture: its text part
-    question = last.rpartition(f"\n\n{QUESTION_LABEL}")[2]  # after any passages
+    question = asked(message_text(messages[-1]["content"]))  # a picture's message: its text
     return SCRIPTS.get(question, f"You said: {question}")
 
 

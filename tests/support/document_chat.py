@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import BotProcess, running_bot
-from tgtrainer.core.grounding import QUESTION_LABEL
+from tests.conftest import BotProcess, asked, running_bot
 from tgtrainer.sandbox import SandboxClient, SandboxServer
 from tgtrainer.testing.fake_openai import FakeOpenAIServer
 
@@ -75,10 +74,6 @@ async def ask(client: SandboxClient, chat_id: int, text: str, **kwargs: Any) -> 
 
 def prompt_for(fake: FakeOpenAIServer, question: str) -> str:
     """The message the model got `question` in: the passages, then the question."""
-    matching = [
-        r
-        for r in fake.requests
-        if str(r["messages"][-1]["content"]).rpartition(QUESTION_LABEL)[2] == question
-    ]
+    matching = [r for r in fake.requests if asked(str(r["messages"][-1]["content"])) == question]
     assert matching, f"the model never got {question!r}"
     return str(matching[-1]["messages"][-1]["content"])

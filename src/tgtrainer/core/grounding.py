@@ -54,6 +54,11 @@ def teaching_scope(chat: ChatRef, user: UserRef) -> str:
     return user_scope(user.id) if chat.is_private else chat_scope(chat.id)
 
 
+def with_instructions(system_prompt: str) -> str:
+    """The system prompt of a chat that has documents."""
+    return f"{system_prompt}\n\n{INSTRUCTIONS}"
+
+
 @dataclass(slots=True)
 class Grounding:
     """What the chat's documents add to one question. While the chat has documents, the
@@ -66,7 +71,7 @@ class Grounding:
 
     def system_prompt(self, base: str) -> str:
         """`base` with the instructions when the chat has documents."""
-        return base if self.context is None else f"{base}\n\n{INSTRUCTIONS}"
+        return base if self.context is None else with_instructions(base)
 
     def question(self, text: str) -> str:
         """The question as the model reads it: after the context, when there is one."""

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 
 from tgtrainer.core.context import PER_MESSAGE_OVERHEAD, fit_to_context
-from tgtrainer.core.grounding import INSTRUCTIONS, Grounder, Grounding, source_list
+from tgtrainer.core.grounding import Grounder, Grounding, source_list, with_instructions
 from tgtrainer.core.photos import Photos, Picture, without_pictures
 from tgtrainer.core.quotas import Quotas
 from tgtrainer.core.types import ChatRef, UserRef
@@ -82,7 +82,7 @@ class Turn:
             return
         count = self._model.count_tokens
         # Passages get at most half the prompt, and never crowd out the question itself.
-        asked = count(f"{self._system_prompt}\n\n{INSTRUCTIONS}") + PER_MESSAGE_OVERHEAD
+        asked = count(with_instructions(self._system_prompt)) + PER_MESSAGE_OVERHEAD
         if self._history:
             asked += count(self._history[-1].content) + PER_MESSAGE_OVERHEAD
         budget = max(0, min(self._budget // 2, self._budget - asked))
